@@ -1,0 +1,49 @@
+// The interface every network in the zoo implements, so commands, explainers and uncertainty
+// estimators work with any of them without knowing the architecture.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace unetx::models {
+
+class SegmentationModel : public torch::nn::Module {
+ public:
+  // x: (B, C_in, [Z,] Y, X) with 2 or 3 spatial dims as `spatial_dims()`; returns logits
+  // (B, num_classes, same spatial size). Spatial sizes must be divisible by `size_divisor()`.
+  virtual torch::Tensor forward(torch::Tensor x) = 0;
+
+  virtual int spatial_dims() const = 0;
+  virtual int64_t in_channels() const = 0;
+  virtual int64_t num_classes() const = 0;
+  // Every spatial input size must be a multiple of this (2^number of downsamplings).
+  virtual int64_t size_divisor() const = 0;
+  // The full configuration, enough for models::make_model to rebuild the same network.
+  virtual nlohmann::json config() const = 0;
+
+  // Named feature taps (e.g. "encoder.0", "bottleneck", "decoder.1"): while recording is on,
+  // forward() keeps each tap's activation (still attached to the autograd graph) in taps().
+  virtual std::vector<std::string> tap_names() const = 0;
+  void record_taps(bool on) {
+    recording_ = on;
+    if (!on) taps_.clear();
+  }
+  const std::map<std::string, torch::Tensor>& taps() const { return taps_; }
+
+ protected:
+  void tap(const std::string& name, const torch::Tensor& t) {
+    if (recording_) taps_[name] = t;
+  }
+
+ private:
+  bool recording_ = false;
+  std::map<std::string, torch::Tensor> taps_;
+};
+
+using ModelPtr = std::shared_ptr<SegmentationModel>;
+
+}  // namespace unetx::models
