@@ -5,7 +5,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  build-essential cmake pkg-config git
+  build-essential cmake ninja-build pkg-config git
   libtorch-dev libopenblas0-pthread          # LibTorch 1.13 (CPU) + a fast BLAS for it
   libopenmpi-dev openmpi-bin                 # MPI data parallelism
   libdcmtk-dev dcmtk                         # DICOM series and DICOM SEG

@@ -1,0 +1,1 @@
+// Placeholder translation unit for a room with no sources yet.
