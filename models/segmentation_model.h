@@ -6,6 +6,7 @@
 
 #include <map>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,16 @@ class SegmentationModel : public torch::nn::Module {
   // Named feature taps (e.g. "encoder.0", "bottleneck", "decoder.1"): while recording is on,
   // forward() keeps each tap's activation (still attached to the autograd graph) in taps().
   virtual std::vector<std::string> tap_names() const = 0;
+
+  // Analytic cost of one forward pass on an input of `input_shape` (B, C, spatial...):
+  // 2 x multiply-adds of the convolution and transposed-convolution layers (norms, activations
+  // and biases excluded). Use models::forward_flops; models that cannot count throw.
+  virtual double forward_flops(const std::vector<int64_t>& input_shape) const {
+    (void)input_shape;
+    throw std::logic_error("forward_flops is not implemented for model '" +
+                           config().value("name", std::string("?")) + "'");
+  }
+
   void record_taps(bool on) {
     recording_ = on;
     if (!on) taps_.clear();

@@ -1,0 +1,26 @@
+// The demo's real data: the Colin27 T1 head (Debian mricron-data, ch2.nii.gz) and its brain
+// (ch2bet.nii.gz; brain mask = ch2bet > 0), cut into axial slabs so one head gives a small
+// cohort: most slabs train, a few held-out slabs are predicted and evaluated.
+#pragma once
+
+#include <filesystem>
+#include <vector>
+
+namespace unetx::pipeline {
+
+struct DemoDataSettings {
+  std::filesystem::path templates = "/usr/share/mricron/templates";
+  std::filesystem::path output;     // writes images/, labels/, train.csv, test.csv here
+  int slabs = 6;                    // axial slabs the head is cut into
+  std::vector<int> held_out{1, 4};  // slab indices kept out of training
+};
+
+struct DemoData {
+  std::filesystem::path train_manifest;
+  std::filesystem::path test_manifest;
+};
+
+// Throws unetx::Error naming the missing template when mricron-data is not installed.
+DemoData make_demo_data(const DemoDataSettings& settings);
+
+}  // namespace unetx::pipeline

@@ -1,0 +1,66 @@
+#include "pipeline/inference.h"
+
+#include <ATen/autocast_mode.h>
+#include <torch/torch.h>
+
+#include "io/image_io.h"
+#include "models/checkpoint.h"
+#include "pipeline/sliding_window.h"
+
+namespace unetx::pipeline {
+
+Bf16Autocast::Bf16Autocast(bool on) : on_(on) {
+  if (!on_) return;
+  was_enabled_ = at::autocast::is_cpu_enabled();
+  at::autocast::set_cpu_enabled(true);
+  at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+  at::autocast::increment_nesting();
+}
+
+Bf16Autocast::~Bf16Autocast() {
+  if (!on_) return;
+  // Cached bf16 weight copies must not outlive the region (weights change between steps).
+  if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+  at::autocast::set_cpu_enabled(was_enabled_);
+}
+
+at::Tensor per_window(const at::Tensor& image, int64_t out_channels, const Plan& plan,
+                      const InferenceOptions& options,
+                      const std::function<at::Tensor(const at::Tensor&)>& fn) {
+  SlidingWindowOptions sw;
+  sw.patch_xyz = plan.patch_size;
+  sw.overlap = options.overlap;
+  sw.batch_size = options.batch_size;
+  sw.spatial_dims = plan.spatial_dims;
+  return sliding_window(image, out_channels, sw, fn);
+}
+
+at::Tensor predict_probabilities(models::SegmentationModel& model, const at::Tensor& image,
+                                 const Plan& plan, const InferenceOptions& options) {
+  torch::NoGradGuard no_grad;
+  auto device = model.parameters().empty() ? torch::kCPU : model.parameters()[0].device();
+  return per_window(image, model.num_classes(), plan, options, [&](const at::Tensor& batch) {
+    Bf16Autocast autocast(options.bf16);
+    return torch::softmax(model.forward(batch.to(device)).to(torch::kFloat32), 1).cpu();
+  });
+}
+
+InferenceModel load_inference_model(const std::filesystem::path& checkpoint,
+                                    const std::string& device) {
+  auto loaded = models::load_checkpoint(checkpoint, torch::Device(device));
+  InferenceModel m{loaded.model, Plan::from_json(loaded.meta.plan), device};
+  m.model->eval();
+  return m;
+}
+
+CasePrediction predict_case(InferenceModel& m, const io::Case& c, const InferenceOptions& options) {
+  CasePrediction out;
+  out.image = io::read_channels(c.images);
+  out.prepared = prepare_case(c.id, out.image, nullptr, m.plan);
+  out.probs = predict_probabilities(*m.model, out.prepared.image, m.plan, options);
+  out.probs_original = restore_to_original(out.probs, out.prepared);
+  out.labels = labels_volume(out.probs_original, out.prepared.original_geometry);
+  return out;
+}
+
+}  // namespace unetx::pipeline

@@ -1,0 +1,73 @@
+// Whole-case inference on the plan grid: Gaussian-weighted sliding windows over a prepared
+// image, batched, for 2-D (slice-wise) and 3-D networks alike.
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <filesystem>
+#include <functional>
+#include <string>
+
+#include "io/manifest.h"
+#include "io/volume.h"
+#include "models/segmentation_model.h"
+#include "pipeline/case_prep.h"
+#include "pipeline/plan.h"
+
+namespace unetx::pipeline {
+
+struct InferenceOptions {
+  double overlap = 0.5;   // fraction of the patch shared by neighbouring windows
+  int batch_size = 4;     // windows per forward pass
+  bool bf16 = false;      // bfloat16 autocast on the CPU
+};
+
+// Softmax probabilities (K, Z, Y, X) float32 for a prepared image (C, Z, Y, X) on the plan grid.
+// Runs under NoGradGuard; the model's train/eval mode is left as the caller set it (MC dropout).
+at::Tensor predict_probabilities(models::SegmentationModel& model, const at::Tensor& image,
+                                 const Plan& plan, const InferenceOptions& options = {});
+
+// Same tiling for any per-window map `fn` (logits, CAMs): fn gets (B, C, spatial...) windows
+// and returns (B, K, spatial...); the result is (K, Z, Y, X) on the plan grid.
+at::Tensor per_window(const at::Tensor& image, int64_t out_channels, const Plan& plan,
+                      const InferenceOptions& options,
+                      const std::function<at::Tensor(const at::Tensor&)>& fn);
+
+// A checkpoint ready for inference: the network in eval mode on its device, and the plan it was
+// trained with (which fixes spacing, normalization and patch size).
+struct InferenceModel {
+  models::ModelPtr model;
+  Plan plan;
+  std::string device = "cpu";
+};
+
+// Throws unetx::Error naming the checkpoint when it is missing or not a unetx checkpoint.
+InferenceModel load_inference_model(const std::filesystem::path& checkpoint,
+                                    const std::string& device = "cpu");
+
+// One case through the whole chain: read its channels, prepare them on the plan grid, predict,
+// and map the probabilities back to the case's original image grid.
+struct CasePrediction {
+  io::Volume image;             // as read, original grid
+  PreparedCase prepared;        // on the plan grid
+  at::Tensor probs;             // (K, Z, Y, X) on the plan grid
+  at::Tensor probs_original;    // (K, Z, Y, X) on the original grid
+  io::Volume labels;            // (1, Z, Y, X) uint8 argmax on the original grid
+};
+CasePrediction predict_case(InferenceModel& m, const io::Case& c,
+                            const InferenceOptions& options = {});
+
+// Scoped bfloat16 CPU autocast (no-op when `on` is false); restores the previous state.
+class Bf16Autocast {
+ public:
+  explicit Bf16Autocast(bool on);
+  ~Bf16Autocast();
+  Bf16Autocast(const Bf16Autocast&) = delete;
+  Bf16Autocast& operator=(const Bf16Autocast&) = delete;
+
+ private:
+  bool on_;
+  bool was_enabled_ = false;
+};
+
+}  // namespace unetx::pipeline

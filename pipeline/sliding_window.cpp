@@ -1,0 +1,117 @@
+#include "pipeline/sliding_window.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "io/error.h"
+
+namespace unetx::pipeline {
+
+namespace {
+
+using Zyx = std::array<int64_t, 3>;
+
+// Window starts along an axis of length n >= p: evenly spaced, first 0, last n - p, with steps
+// of at most p * (1 - overlap).
+std::vector<int64_t> window_starts(int64_t n, int64_t p, double overlap) {
+  if (n <= p) return {0};
+  const double step = std::max(1.0, static_cast<double>(p) * (1.0 - overlap));
+  const int64_t count = static_cast<int64_t>(std::ceil(static_cast<double>(n - p) / step)) + 1;
+  std::vector<int64_t> starts;
+  for (int64_t i = 0; i < count; ++i) {
+    starts.push_back(static_cast<int64_t>(
+        std::llround(static_cast<double>(i) * static_cast<double>(n - p) / (count - 1))));
+  }
+  return starts;
+}
+
+at::Tensor gaussian_1d(int64_t n, double sigma_scale) {
+  auto x = at::arange(n, at::TensorOptions().dtype(at::kDouble)) - (n - 1) / 2.0;
+  const double sigma = std::max(sigma_scale * static_cast<double>(n), 1e-6);
+  return (-(x * x) / (2 * sigma * sigma)).exp();
+}
+
+}  // namespace
+
+at::Tensor gaussian_importance(const std::array<int64_t, 3>& patch_xyz, double sigma_scale) {
+  const auto gz = gaussian_1d(patch_xyz[2], sigma_scale).view({-1, 1, 1});
+  const auto gy = gaussian_1d(patch_xyz[1], sigma_scale).view({1, -1, 1});
+  const auto gx = gaussian_1d(patch_xyz[0], sigma_scale).view({1, 1, -1});
+  auto g = gz * gy * gx;
+  g = g / g.max();
+  return g.clamp_min(kMinImportance).to(at::kFloat);
+}
+
+at::Tensor sliding_window(const at::Tensor& image, int64_t out_channels,
+                          const SlidingWindowOptions& options,
+                          const std::function<at::Tensor(const at::Tensor& batch)>& fn) {
+  if (image.dim() != 4) throw Error("", "sliding window: image must be (C, Z, Y, X)");
+  if (options.spatial_dims != 2 && options.spatial_dims != 3) {
+    throw Error("", "sliding window: spatial_dims must be 2 or 3");
+  }
+  if (options.batch_size < 1 || !(options.overlap >= 0 && options.overlap < 1)) {
+    throw Error("", "sliding window: need batch_size >= 1 and overlap in [0, 1)");
+  }
+  const bool two_d = options.spatial_dims == 2;
+  const Zyx p{two_d ? 1 : options.patch_xyz[2], options.patch_xyz[1], options.patch_xyz[0]};
+  const Zyx n{image.size(1), image.size(2), image.size(3)};
+  // Symmetric zero padding up to the patch size; cropped off again at the end.
+  Zyx pad_lo{}, padded{};
+  std::vector<int64_t> pad_arg;  // constant_pad_nd order: x lo/hi, y lo/hi, z lo/hi
+  for (int a = 2; a >= 0; --a) {
+    const int64_t total = std::max<int64_t>(0, p[a] - n[a]);
+    pad_lo[a] = total / 2;
+    padded[a] = n[a] + total;
+    pad_arg.push_back(pad_lo[a]);
+    pad_arg.push_back(total - pad_lo[a]);
+  }
+  const auto x = at::constant_pad_nd(image.to(at::kFloat), pad_arg, 0);
+
+  const auto weight = gaussian_importance({p[2], p[1], p[0]}).to(image.device());
+  auto acc = at::zeros({out_channels, padded[0], padded[1], padded[2]}, x.options());
+  auto weight_sum = at::zeros({1, padded[0], padded[1], padded[2]}, x.options());
+
+  std::vector<Zyx> windows;
+  for (int64_t z : window_starts(padded[0], p[0], two_d ? 0.0 : options.overlap)) {
+    for (int64_t y : window_starts(padded[1], p[1], options.overlap)) {
+      for (int64_t xx : window_starts(padded[2], p[2], options.overlap))
+        windows.push_back({z, y, xx});
+    }
+  }
+  auto box = [&](const at::Tensor& t, const Zyx& w) {
+    return t.slice(1, w[0], w[0] + p[0]).slice(2, w[1], w[1] + p[1]).slice(3, w[2], w[2] + p[2]);
+  };
+  for (size_t first = 0; first < windows.size(); first += options.batch_size) {
+    const size_t last = std::min(windows.size(), first + options.batch_size);
+    std::vector<at::Tensor> crops;
+    for (size_t i = first; i < last; ++i) crops.push_back(box(x, windows[i]));
+    auto batch = at::stack(crops);  // (B, C, pz, py, px)
+    if (two_d) batch = batch.squeeze(2);
+    auto out = fn(batch);
+    const int64_t b = static_cast<int64_t>(last - first);
+    const bool ok = out.defined() && out.dim() == batch.dim() && out.size(0) == b &&
+                    out.size(1) == out_channels && out.sizes().slice(2) == batch.sizes().slice(2);
+    if (!ok) {
+      throw Error("", "sliding window: fn returned shape " +
+                          std::string(out.defined() ? c10::str(out.sizes()) : "undefined") +
+                          ", expected " + std::to_string(b) + " x " + std::to_string(out_channels) +
+                          " x window");
+    }
+    out = out.to(x.device(), at::kFloat);
+    if (two_d) out = out.unsqueeze(2);
+    for (int64_t i = 0; i < b; ++i) {
+      const auto& w = windows[first + i];
+      box(acc, w).add_(out[i] * weight);
+      box(weight_sum, w).add_(weight);
+    }
+  }
+  auto result = acc / weight_sum;
+  return result.slice(1, pad_lo[0], pad_lo[0] + n[0])
+      .slice(2, pad_lo[1], pad_lo[1] + n[1])
+      .slice(3, pad_lo[2], pad_lo[2] + n[2])
+      .contiguous();
+}
+
+}  // namespace unetx::pipeline
