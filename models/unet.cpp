@@ -28,7 +28,9 @@ struct Layers<2> {
   using BatchNorm = nn::BatchNorm2d;
   using BatchNormOptions = nn::BatchNorm2dOptions;
   using Dropout = nn::Dropout2d;
-  static nn::UpsampleOptions::mode_t linear_mode() { return torch::kBilinear; }
+  static nn::UpsampleOptions upsample_x2() {
+    return nn::UpsampleOptions().scale_factor(std::vector<double>(2, 2.0)).mode(torch::kBilinear);
+  }
   static torch::Tensor max_pool(const torch::Tensor& x) { return torch::max_pool2d(x, 2); }
 };
 
@@ -43,7 +45,9 @@ struct Layers<3> {
   using BatchNorm = nn::BatchNorm3d;
   using BatchNormOptions = nn::BatchNorm3dOptions;
   using Dropout = nn::Dropout3d;
-  static nn::UpsampleOptions::mode_t linear_mode() { return torch::kTrilinear; }
+  static nn::UpsampleOptions upsample_x2() {
+    return nn::UpsampleOptions().scale_factor(std::vector<double>(3, 2.0)).mode(torch::kTrilinear);
+  }
   static torch::Tensor max_pool(const torch::Tensor& x) { return torch::max_pool3d(x, 2); }
 };
 
@@ -187,10 +191,7 @@ nn::Sequential UNetImpl<D>::make_up(int64_t in, int64_t out) const {
     return nn::Sequential(
         typename T::ConvTranspose(typename T::ConvTransposeOptions(in, out, 2).stride(2)));
   }
-  return nn::Sequential(nn::Upsample(nn::UpsampleOptions()
-                                         .scale_factor(std::vector<double>(D, 2.0))
-                                         .mode(T::linear_mode())
-                                         .align_corners(false)),
+  return nn::Sequential(nn::Upsample(T::upsample_x2().align_corners(false)),
                         typename T::Conv(typename T::ConvOptions(in, out, 1)));
 }
 

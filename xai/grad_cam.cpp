@@ -1,12 +1,12 @@
 #include "xai/grad_cam.h"
 
-#include "io/error.h"
-#include "xai/targets.h"
-
 #include <torch/torch.h>
 
 #include <algorithm>
 #include <vector>
+
+#include "io/error.h"
+#include "xai/targets.h"
 
 namespace unetx::xai {
 namespace {
@@ -42,10 +42,17 @@ at::Tensor upsample(const at::Tensor& cam, at::IntArrayRef size) {
                      .size(std::vector<int64_t>(size.begin(), size.end()))
                      .align_corners(false);
   switch (size.size()) {
-    case 1: options.mode(torch::kLinear); break;
-    case 2: options.mode(torch::kBilinear); break;
-    case 3: options.mode(torch::kTrilinear); break;
-    default: throw Error("grad_cam", "only 1-3 spatial dimensions can be upsampled");
+    case 1:
+      options.mode(torch::kLinear);
+      break;
+    case 2:
+      options.mode(torch::kBilinear);
+      break;
+    case 3:
+      options.mode(torch::kTrilinear);
+      break;
+    default:
+      throw Error("grad_cam", "only 1-3 spatial dimensions can be upsampled");
   }
   return F::interpolate(cam, options);
 }

@@ -2,12 +2,12 @@
 // SegmentationModel.
 #pragma once
 
-#include "models/segmentation_model.h"
-
 #include <ATen/ATen.h>
 
 #include <cstdint>
 #include <string>
+
+#include "models/segmentation_model.h"
 
 namespace unetx::xai {
 

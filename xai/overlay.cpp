@@ -1,12 +1,12 @@
 #include "xai/overlay.h"
 
-#include "io/error.h"
-#include "io/png.h"
-
 #include <algorithm>
 #include <cmath>
 #include <sstream>
 #include <string>
+
+#include "io/error.h"
+#include "io/png.h"
 
 namespace unetx::xai {
 namespace {
@@ -37,9 +37,7 @@ constexpr std::array<Rgb, 7> kLabelColours{{{255, 0, 0},
                                             {0, 128, 255},
                                             {0, 255, 0}}};
 
-uint8_t to_byte(double v) {
-  return static_cast<uint8_t>(std::lround(std::clamp(v, 0.0, 255.0)));
-}
+uint8_t to_byte(double v) { return static_cast<uint8_t>(std::lround(std::clamp(v, 0.0, 255.0))); }
 
 void check_slice(const at::Tensor& t, const char* what, int64_t rows, int64_t cols) {
   if (t.dim() != 2 || (rows >= 0 && (t.size(0) != rows || t.size(1) != cols))) {
@@ -172,8 +170,7 @@ std::vector<uint8_t> render_overlay(const at::Tensor& image_slice, const at::Ten
 }
 
 void write_overlay_png(const std::filesystem::path& path, const at::Tensor& image_slice,
-                       const at::Tensor& heat_slice, const at::Tensor& mask_slice,
-                       double alpha) {
+                       const at::Tensor& heat_slice, const at::Tensor& mask_slice, double alpha) {
   const std::vector<uint8_t> rgb = render_overlay(image_slice, heat_slice, mask_slice, alpha);
   io::write_png_rgb(path, static_cast<int>(image_slice.size(1)),
                     static_cast<int>(image_slice.size(0)), rgb);

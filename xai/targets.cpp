@@ -1,17 +1,17 @@
 #include "xai/targets.h"
 
-#include "io/error.h"
-
 #include <sstream>
 #include <string>
+
+#include "io/error.h"
 
 namespace unetx::xai {
 namespace {
 
 void check_class(const at::Tensor& logits, int64_t target_class) {
   if (logits.dim() < 3) {
-    throw Error("logits", "expected (B, K, spatial...), got " + std::to_string(logits.dim()) +
-                              " dimensions");
+    throw Error("logits",
+                "expected (B, K, spatial...), got " + std::to_string(logits.dim()) + " dimensions");
   }
   if (target_class < 0 || target_class >= logits.size(1)) {
     throw Error("target class " + std::to_string(target_class),
@@ -26,8 +26,7 @@ at::Tensor predicted_region(const at::Tensor& logits, int64_t target_class) {
   return logits.detach().argmax(1).eq(target_class);
 }
 
-at::Tensor region_score(const at::Tensor& logits, int64_t target_class,
-                        const at::Tensor& region) {
+at::Tensor region_score(const at::Tensor& logits, int64_t target_class, const at::Tensor& region) {
   check_class(logits, target_class);
   const at::Tensor class_logits = logits.select(1, target_class);
   at::Tensor r = region.defined() ? region : predicted_region(logits, target_class);

@@ -1,12 +1,12 @@
 #include "xai/uncertainty.h"
 
-#include "io/error.h"
-
 #include <torch/torch.h>
 
 #include <limits>
 #include <sstream>
 #include <string>
+
+#include "io/error.h"
 
 namespace unetx::xai {
 
@@ -33,8 +33,7 @@ McDropoutResult mc_dropout(const std::function<at::Tensor()>& sample_probs, int 
     }
     if (p.sizes() != sum_probs.sizes()) {
       std::ostringstream msg;
-      msg << "sample " << t << " has shape " << p.sizes() << ", sample 0 had "
-          << sum_probs.sizes();
+      msg << "sample " << t << " has shape " << p.sizes() << ", sample 0 had " << sum_probs.sizes();
       throw Error("mc_dropout", msg.str());
     }
     sum_probs.add_(p);

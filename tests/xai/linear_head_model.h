@@ -5,11 +5,11 @@
 //              then nearest-upsampled by `pool` back to the input size.
 #pragma once
 
-#include "models/segmentation_model.h"
-
 #include <torch/torch.h>
 
 #include <vector>
+
+#include "models/segmentation_model.h"
 
 namespace unetx::xai::testing {
 

@@ -1,8 +1,8 @@
+#include <gtest/gtest.h>
+
 #include "io/error.h"
 #include "tests/xai/linear_head_model.h"
 #include "xai/grad_cam.h"
-
-#include <gtest/gtest.h>
 
 namespace unetx::xai {
 namespace {

@@ -1,8 +1,8 @@
-#include "io/error.h"
-#include "xai/targets.h"
-
 #include <gtest/gtest.h>
 #include <torch/torch.h>
+
+#include "io/error.h"
+#include "xai/targets.h"
 
 namespace unetx::xai {
 namespace {

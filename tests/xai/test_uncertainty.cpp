@@ -1,11 +1,11 @@
-#include "io/error.h"
-#include "xai/uncertainty.h"
-
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include <cmath>
 #include <vector>
+
+#include "io/error.h"
+#include "xai/uncertainty.h"
 
 namespace unetx::xai {
 namespace {
