@@ -1,0 +1,60 @@
+# One-word entries: `make demo` and `make test` install what is missing, configure, build and
+# run. Everything else is a step of those two.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+NCCL_BUILD ?= build-nccl
+JOBS       ?= $(shell nproc)
+CUDA_ROOT  ?= /usr/local/cuda
+CTEST_ARGS ?=
+
+.PHONY: all setup configure build demo test test-main test-sanitize test-nccl-link test-fast \
+        bench format clean
+
+all: build
+
+setup:
+	bash scripts/setup.sh
+
+configure: setup
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release
+
+build: configure
+	cmake --build $(BUILD) -j$(JOBS)
+
+demo: build
+	$(BUILD)/unetx demo -o demo-output
+
+# The whole suite: release build (unit, cli, slow), the sanitizer build of the unit tests,
+# and the NCCL communicator compiled and linked against CUDA + NCCL.
+test: test-main test-sanitize test-nccl-link
+
+test-main: build
+	cd $(BUILD) && ctest --output-on-failure --timeout 1200 -j$(JOBS) $(CTEST_ARGS)
+
+# Quick loop while developing: unit tests only, no slow ones.
+test-fast: build
+	cd $(BUILD) && ctest --output-on-failure -L unit -LE slow -j$(JOBS)
+
+test-sanitize: setup
+	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DUNETX_SANITIZE=ON \
+	      -DUNETX_BUILD_BENCH=OFF
+	cmake --build $(ASAN_BUILD) -j$(JOBS) --target test_io test_models test_pipeline test_xai \
+	      test_distributed
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=0:detect_odr_violation=0 \
+	      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	      ctest --output-on-failure -L unit -LE slow -j$(JOBS)
+
+test-nccl-link: setup
+	cmake -S . -B $(NCCL_BUILD) -G Ninja -DUNETX_WITH_NCCL=ON -DCUDAToolkit_ROOT=$(CUDA_ROOT) \
+	      -DUNETX_BUILD_TESTS=OFF -DUNETX_BUILD_BENCH=OFF
+	cmake --build $(NCCL_BUILD) -j$(JOBS) --target nccl_link_check
+	@echo "NCCL communicator compiled and linked: $(NCCL_BUILD)/nccl_link_check"
+
+bench: build
+	$(BUILD)/bench/bench_unet
+
+format:
+	clang-format -i $$(git ls-files '*.cpp' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(NCCL_BUILD)
