@@ -1,12 +1,10 @@
 #include "pipeline/plan.h"
 
-#include <unistd.h>
-
-#include <fstream>
-#include <sstream>
 #include <system_error>
 
+#include "io/atomic_file.h"
 #include "io/error.h"
+#include "io/json_file.h"
 
 namespace unetx::pipeline {
 
@@ -45,29 +43,6 @@ void validate(const Plan& p) {
   check(p.network.is_object(), "network must be a JSON object");
 }
 
-// Removes the temporary file unless it was renamed into place.
-class TempFile {
- public:
-  explicit TempFile(fs::path path) : path_(std::move(path)) {}
-  TempFile(const TempFile&) = delete;
-  TempFile& operator=(const TempFile&) = delete;
-  ~TempFile() {
-    if (!committed_) {
-      std::error_code ec;
-      fs::remove(path_, ec);
-    }
-  }
-  const fs::path& path() const { return path_; }
-  void commit_to(const fs::path& target) {
-    fs::rename(path_, target);
-    committed_ = true;
-  }
-
- private:
-  fs::path path_;
-  bool committed_ = false;
-};
-
 }  // namespace
 
 json Plan::to_json() const {
@@ -105,36 +80,13 @@ Plan Plan::from_json(const json& j) {
 }
 
 void Plan::save(const fs::path& file) const {
-  const std::string text = to_json().dump(2) + "\n";
-  const fs::path folder = file.has_parent_path() ? file.parent_path() : fs::path(".");
-  TempFile tmp(folder / ("." + file.filename().string() + ".tmp." + std::to_string(::getpid())));
-  {
-    std::ofstream out(tmp.path(), std::ios::binary | std::ios::trunc);
-    if (!out) throw Error(file.string(), "cannot open for writing");
-    out << text;
-    out.flush();
-    if (!out) throw Error(file.string(), "write failed");
-  }
-  try {
-    tmp.commit_to(file);
-  } catch (const fs::filesystem_error& e) {
-    throw Error(file.string(), std::string("cannot rename temporary file: ") + e.what());
-  }
+  io::write_text_atomic(file, to_json().dump(2) + "\n");
 }
 
 Plan Plan::load(const fs::path& file) {
   std::error_code ec;
   if (!fs::exists(file, ec)) throw Error(file.string(), "no plan: run `unetx preprocess` first");
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw Error(file.string(), "cannot open for reading");
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  json j;
-  try {
-    j = json::parse(buffer.str());
-  } catch (const json::parse_error& e) {
-    throw Error(file.string(), std::string("not valid JSON: ") + e.what());
-  }
+  const json j = io::read_json(file);
   try {
     return from_json(j);
   } catch (const Error& e) {

@@ -1,0 +1,58 @@
+// Running the real `unetx` binary from tests: exit code plus captured stdout/stderr.
+#pragma once
+
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace unetx::testing {
+
+namespace fs = std::filesystem;
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+inline std::string slurp(const fs::path& file) {
+  std::ifstream in(file);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Runs `unetx <args>` with a shell; `work` holds the captured streams.
+inline CommandResult unetx(const std::string& args, const fs::path& work) {
+  fs::create_directories(work);
+  const fs::path out = work / "stdout.txt", err = work / "stderr.txt";
+  const std::string command = std::string(UNETX_BINARY) + " " + args + " --threads 2 > '" +
+                              out.string() + "' 2> '" + err.string() + "'";
+  const int status = std::system(command.c_str());
+  CommandResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = slurp(out);
+  r.err = slurp(err);
+  return r;
+}
+
+inline fs::path fresh_dir(const std::string& name) {
+  fs::path dir = fs::temp_directory_path() / ("unetx_cli_" + name + "_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+// Files whose name marks them as unfinished atomic writes.
+inline int temp_files_under(const fs::path& dir) {
+  int n = 0;
+  for (const auto& e : fs::recursive_directory_iterator(dir))
+    if (e.path().filename().string().rfind(".tmp", 0) == 0) ++n;
+  return n;
+}
+
+}  // namespace unetx::testing
