@@ -11,6 +11,7 @@
 
 #include "io/atomic_file.h"
 #include "io/error.h"
+#include "io/nifti_check.h"
 
 namespace unetx::io {
 namespace {
@@ -246,6 +247,7 @@ Volume read_image(const fs::path& path) {
   std::error_code ec;
   if (!fs::exists(path, ec)) throw Error(name, "no such file");
   if (fs::is_directory(path, ec)) throw Error(name, "is a folder, not an image file");
+  check_nifti_complete(path);
   itk::ImageIOBase::Pointer io =
       itk::ImageIOFactory::CreateImageIO(name.c_str(), itk::IOFileModeEnum::ReadMode);
   if (!io) throw Error(name, "cannot read image: no ITK reader recognises this file");

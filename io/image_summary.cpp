@@ -11,7 +11,7 @@ namespace {
 
 std::string triple(const double* v, const char* fmt) {
   char buf[160];
-  std::snprintf(buf, sizeof buf, fmt, v[0], v[1], v[2]);
+  std::snprintf(buf, sizeof buf, fmt, v[0] + 0.0, v[1] + 0.0, v[2] + 0.0);  // no "-0"
   return buf;
 }
 

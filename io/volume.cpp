@@ -38,7 +38,8 @@ Mat3 inverse(const Mat3& m) {
 
 std::string format_vec(const double* v) {
   char buf[128];
-  std::snprintf(buf, sizeof buf, "(%.6g, %.6g, %.6g)", v[0], v[1], v[2]);
+  // "+ 0.0" turns -0 (common in direction cosines) into 0 for display.
+  std::snprintf(buf, sizeof buf, "(%.6g, %.6g, %.6g)", v[0] + 0.0, v[1] + 0.0, v[2] + 0.0);
   return buf;
 }
 

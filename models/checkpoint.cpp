@@ -80,8 +80,7 @@ CheckpointMeta read_meta(InputArchive& archive, const fs::path& path) {
   CheckpointMeta meta;
   meta.format_version = static_cast<int>(version.toInt());
   if (meta.format_version > kCheckpointVersion) {
-    throw Error(path.string(), "checkpoint format version " +
-                                   std::to_string(meta.format_version) +
+    throw Error(path.string(), "checkpoint format version " + std::to_string(meta.format_version) +
                                    " is newer than this build reads (" +
                                    std::to_string(kCheckpointVersion) + "); update unetx");
   }
@@ -135,8 +134,7 @@ void save_checkpoint(const fs::path& path, SegmentationModel& model, const Check
     throw Error(path.string(), "meta.model_config differs from the model's own config()");
   }
   const fs::path folder = path.has_parent_path() ? path.parent_path() : fs::path(".");
-  TempFile temp(folder /
-                (".tmp-" + std::to_string(::getpid()) + "-" + path.filename().string()));
+  TempFile temp(folder / (".tmp-" + std::to_string(::getpid()) + "-" + path.filename().string()));
   try {
     OutputArchive archive;
     archive.write(kMagicKey, c10::IValue(std::string(kMagic)));

@@ -1,6 +1,7 @@
 // Checkpoint: one file holding everything `unetx predict --model ckpt` needs and everything
-// `unetx train` needs to resume: model weights + model config + plan + training state (+ optimizer),
-// tagged with a format version. Written with torch::serialize archives (a zip of pickled tensors).
+// `unetx train` needs to resume: model weights + model config + plan + training state (+
+// optimizer), tagged with a format version. Written with torch::serialize archives (a zip of
+// pickled tensors).
 #pragma once
 
 #include <torch/torch.h>

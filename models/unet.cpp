@@ -95,10 +95,14 @@ void validate(const UNetOptions& o) {
 }
 
 nlohmann::json to_json(const UNetOptions& o) {
-  return {{"name", "unet"},         {"in_channels", o.in_channels()},
-          {"num_classes", o.num_classes()}, {"dims", o.dims()},
-          {"features", o.features()},       {"norm", o.norm()},
-          {"dropout", o.dropout()},         {"upsample", o.upsample()},
+  return {{"name", "unet"},
+          {"in_channels", o.in_channels()},
+          {"num_classes", o.num_classes()},
+          {"dims", o.dims()},
+          {"features", o.features()},
+          {"norm", o.norm()},
+          {"dropout", o.dropout()},
+          {"upsample", o.upsample()},
           {"negative_slope", o.negative_slope()}};
 }
 
@@ -156,9 +160,9 @@ UNetImpl<D>::UNetImpl(UNetOptions options) : options_(std::move(options)) {
     up_->push_back(make_up(f[i + 1], f[i]));
     decoder_->push_back(make_stage(2 * f[i], f[i], true));
   }
-  head_ = register_module(
-      "head", nn::Sequential(typename Layers<D>::Conv(
-                  typename Layers<D>::ConvOptions(f[0], options_.num_classes(), 1))));
+  head_ = register_module("head",
+                          nn::Sequential(typename Layers<D>::Conv(
+                              typename Layers<D>::ConvOptions(f[0], options_.num_classes(), 1))));
 }
 
 template <int D>
@@ -209,10 +213,10 @@ void UNetImpl<D>::check_input(const torch::Tensor& x) const {
   const int64_t div = size_divisor();
   for (int d = 2; d < D + 2; ++d) {
     if (x.size(d) % div != 0 || x.size(d) == 0) {
-      throw std::invalid_argument("unet: spatial size " + std::to_string(x.size(d)) +
-                                  " of input " + shape + " is not a positive multiple of " +
-                                  std::to_string(div) + " (size_divisor = 2^" +
-                                  std::to_string(levels()) + " downsamplings); pad or crop it");
+      throw std::invalid_argument("unet: spatial size " + std::to_string(x.size(d)) + " of input " +
+                                  shape + " is not a positive multiple of " + std::to_string(div) +
+                                  " (size_divisor = 2^" + std::to_string(levels()) +
+                                  " downsamplings); pad or crop it");
     }
   }
 }

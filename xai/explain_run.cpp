@@ -4,7 +4,6 @@
 
 #include "io/error.h"
 #include "io/image_io.h"
-#include "io/png.h"
 #include "xai/grad_cam.h"
 #include "xai/overlay.h"
 
@@ -25,9 +24,7 @@ void write_overlay(const fs::path& file, const pipeline::CasePrediction& p,
                    const io::Volume& cam, int64_t target_class) {
   at::Tensor mask = (p.labels.data[0] == target_class).to(at::kByte);
   const int64_t z = representative_slice(mask);
-  at::Tensor image = p.image.data[0][z].to(at::kFloat);
-  std::vector<uint8_t> rgb = render_overlay(image, cam.data[0][z], mask[z]);
-  io::write_png_rgb(file, static_cast<int>(image.size(1)), static_cast<int>(image.size(0)), rgb);
+  write_overlay_png(file, p.image.data[0][z].to(at::kFloat), cam.data[0][z], mask[z]);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <itkImageFileWriter.h>
 #include <itkVectorImage.h>
 #include <nifti1.h>
+#include <zlib.h>
 
 #include <cmath>
 #include <cstring>
@@ -232,12 +233,37 @@ TEST(ImageIo, MissingTruncatedAndCorruptFilesThrowNamingTheFile) {
   std::ifstream in(dir / "full.nii.gz", std::ios::binary);
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   test::write_file(dir / "truncated.nii.gz", bytes.substr(0, bytes.size() / 2));
-  expect_read_error(dir / "truncated.nii.gz", "cannot read image");
+  // ITK alone would zero-fill the missing tail silently; the completeness check catches it.
+  expect_read_error(dir / "truncated.nii.gz", "truncated");
+
+  write_image(v, dir / "plain.nii");
+  fs::resize_file(dir / "plain.nii", fs::file_size(dir / "plain.nii") - 100);
+  expect_read_error(dir / "plain.nii", "truncated");
 
   test::write_file(dir / "garbage.nii.gz", std::string(1000, 'x'));
   expect_read_error(dir / "garbage.nii.gz", "cannot read image");
   test::write_file(dir / "empty.mha", "");
   expect_read_error(dir / "empty.mha", "cannot read image");
+}
+
+TEST(ImageIo, MultiMemberGzipNiftiIsNotMistakenForTruncated) {
+  TempDir dir;
+  const Volume v = make_volume(at::kShort);
+  write_image(v, dir / "plain.nii");
+  std::ifstream in(dir / "plain.nii", std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // Two gzip members: the trailer then holds only the second member's length.
+  const std::string file = (dir / "two.nii.gz").string();
+  for (const char* mode : {"wb", "ab"}) {
+    gzFile f = gzopen(file.c_str(), mode);
+    const size_t half = bytes.size() / 2;
+    const std::string part = mode[0] == 'w' ? bytes.substr(0, half) : bytes.substr(half);
+    ASSERT_EQ(gzwrite(f, part.data(), static_cast<unsigned>(part.size())),
+              static_cast<int>(part.size()));
+    gzclose(f);
+  }
+  const Volume r = read_image(dir / "two.nii.gz");
+  EXPECT_TRUE(at::equal(r.data, v.data));
 }
 
 TEST(ImageIo, WriteIsAtomicAndCreatesFolders) {

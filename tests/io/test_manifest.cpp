@@ -151,8 +151,9 @@ TEST(Manifest, BadInputsThrowNamingFileAndCase) {
 
 TEST(Manifest, ValidateCaseId) {
   EXPECT_NO_THROW(validate_case_id("BraTS_001-t1.v2"));
-  for (const std::string bad :
-       {"", "a/b", "a\\b", "..", "x..y", "tab\there", std::string("nul\0x", 5)}) {
+  const std::vector<std::string> bad_ids{
+      "", "a/b", "a\\b", "..", "x..y", "tab\there", std::string("nul\0x", 5)};
+  for (const std::string& bad : bad_ids) {
     EXPECT_THROW(validate_case_id(bad), Error) << bad;
   }
 }

@@ -96,8 +96,7 @@ TEST_F(Checkpoint, RoundTripRestoresWeightsMetaAndOptimizer) {
   train_step(*model, opt);
   train_step(*loaded.model, restored);
   train_step(*fresh_model, fresh);
-  const auto a = model->parameters(), b = loaded.model->parameters(),
-             c = fresh_model->parameters();
+  const auto a = model->parameters(), b = loaded.model->parameters(), c = fresh_model->parameters();
   bool fresh_differs = false;
   for (size_t i = 0; i < a.size(); ++i) {
     EXPECT_TRUE(torch::allclose(a[i], b[i], 1e-6, 1e-7)) << "parameter " << i;

@@ -34,15 +34,14 @@ TEST_P(UNetShapes, OutputIsBatchByClassesBySameSpatialSize) {
   EXPECT_EQ(y.sizes().vec(), expected);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    TwoAndThreeD, UNetShapes,
-    ::testing::Values(ShapeCase{2, {4, 8}, {2, 1, 6, 10}, 2},
-                      ShapeCase{2, {4, 8, 16}, {2, 2, 16, 12}, 4},
-                      ShapeCase{2, {4, 8, 16, 32}, {1, 1, 16, 24}, 8},
-                      ShapeCase{2, {2, 4, 8, 16, 32}, {1, 1, 32, 16}, 16},
-                      ShapeCase{3, {4, 8}, {1, 1, 4, 6, 2}, 2},
-                      ShapeCase{3, {4, 8, 16}, {2, 1, 8, 4, 12}, 4},
-                      ShapeCase{3, {2, 4, 8, 16}, {1, 2, 8, 16, 8}, 8}));
+INSTANTIATE_TEST_SUITE_P(TwoAndThreeD, UNetShapes,
+                         ::testing::Values(ShapeCase{2, {4, 8}, {2, 1, 6, 10}, 2},
+                                           ShapeCase{2, {4, 8, 16}, {2, 2, 16, 12}, 4},
+                                           ShapeCase{2, {4, 8, 16, 32}, {1, 1, 16, 24}, 8},
+                                           ShapeCase{2, {2, 4, 8, 16, 32}, {1, 1, 32, 16}, 16},
+                                           ShapeCase{3, {4, 8}, {1, 1, 4, 6, 2}, 2},
+                                           ShapeCase{3, {4, 8, 16}, {2, 1, 8, 4, 12}, 4},
+                                           ShapeCase{3, {2, 4, 8, 16}, {1, 2, 8, 16, 8}, 8}));
 
 TEST(UNet, TapsHaveStageChannelsAndResolutions) {
   auto model = make_unet(UNetOptions(1, 2).dims(2).features({4, 8, 16}));
@@ -55,9 +54,11 @@ TEST(UNet, TapsHaveStageChannelsAndResolutions) {
 
   model->record_taps(true);
   model->forward(torch::randn({1, 1, 16, 32}));
-  const std::map<std::string, std::vector<int64_t>> expected = {
-      {"encoder.0", {1, 4, 16, 32}}, {"encoder.1", {1, 8, 8, 16}}, {"bottleneck", {1, 16, 4, 8}},
-      {"decoder.1", {1, 8, 8, 16}},  {"decoder.0", {1, 4, 16, 32}}};
+  const std::map<std::string, std::vector<int64_t>> expected = {{"encoder.0", {1, 4, 16, 32}},
+                                                                {"encoder.1", {1, 8, 8, 16}},
+                                                                {"bottleneck", {1, 16, 4, 8}},
+                                                                {"decoder.1", {1, 8, 8, 16}},
+                                                                {"decoder.0", {1, 4, 16, 32}}};
   ASSERT_EQ(model->taps().size(), expected.size());
   for (const auto& [name, shape] : expected) {
     ASSERT_TRUE(model->taps().count(name)) << name;
@@ -146,8 +147,12 @@ TEST(UNet, EveryNormAndUpsampleVariantRunsIn2DAnd3D) {
 }
 
 TEST(UNetOptionsJson, RoundTripsAndRejectsTypos) {
-  auto o = UNetOptions(2, 5).dims(2).features({8, 16, 32}).norm("batch").dropout(0.25).upsample(
-      "interpolate");
+  auto o = UNetOptions(2, 5)
+               .dims(2)
+               .features({8, 16, 32})
+               .norm("batch")
+               .dropout(0.25)
+               .upsample("interpolate");
   const auto j = to_json(o);
   EXPECT_EQ(j.at("name"), "unet");
   EXPECT_EQ(to_json(unet_options_from_json(j)), j);

@@ -63,9 +63,8 @@ TEST(Metrics, ShapeMismatchAndFloatInputAreErrors) {
 
 TEST(Losses, PerfectConfidentLogitsGiveZeroLoss) {
   const auto target = at::randint(0, 3, {2, 4, 5, 6}, at::kLong);
-  const auto logits = torch::nn::functional::one_hot(target, 3).permute({0, 4, 1, 2, 3}).to(
-                          at::kFloat) *
-                      100.0;
+  const auto logits =
+      torch::nn::functional::one_hot(target, 3).permute({0, 4, 1, 2, 3}).to(at::kFloat) * 100.0;
   EXPECT_NEAR(dice_ce_loss(logits, target).item<double>(), 0.0, 1e-5);
 }
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "io/error.h"
 
 using namespace unetx::pipeline;
@@ -72,16 +74,33 @@ TEST(PatchSampler, ForegroundFractionOneAlwaysContainsForeground) {
 TEST(PatchSampler, FlipsKeepImageAndLabelTogether) {
   const auto c = blob_case("a", 12, 10, 9);
   PatchSampler s({{6, 6, 6}, 0.5, true, 3}, 11);
-  bool flipped_seen = false;
-  const auto first = s.sample(c.image, c.label);
   for (int i = 0; i < 30; ++i) {
     const auto [img, lab] = s.sample(c.image, c.label);
     // Outside the image both are zero-padded, inside image > 0.5 exactly where label is 1.
     EXPECT_TRUE(at::equal(img[0].gt(0.5).to(at::kLong), lab));
-    // Flipped patches show the ramp decreasing along some axis.
-    flipped_seen = flipped_seen || img[0].diff(1, 2).lt(0).any().item<bool>();
   }
-  EXPECT_TRUE(flipped_seen);
+}
+
+TEST(PatchSampler, FlipsAreDrawnPerAxis) {
+  // Patch = whole image: every draw is the image flipped along some subset of the axes.
+  const auto image = at::arange(4 * 5 * 6, at::kFloat).view({1, 4, 5, 6});
+  const auto label = at::zeros({1, 4, 5, 6}, at::kByte);
+  PatchSampler s({{6, 5, 4}, 0.0, true, 3}, 3);
+  std::set<int> seen;
+  for (int i = 0; i < 64; ++i) {
+    const auto img = s.sample(image, label).first;
+    int found = -1;
+    for (int mask = 0; mask < 8; ++mask) {
+      std::vector<int64_t> dims;
+      for (int d = 0; d < 3; ++d) {
+        if (mask & (1 << d)) dims.push_back(d + 1);
+      }
+      if (at::equal(img, dims.empty() ? image : image.flip(dims))) found = mask;
+    }
+    ASSERT_GE(found, 0);
+    seen.insert(found);
+  }
+  EXPECT_EQ(seen.size(), 8u);
 }
 
 TEST(PatchSampler, SmallImagesArePaddedWithZeros) {

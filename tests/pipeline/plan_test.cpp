@@ -14,9 +14,9 @@ using unetx::pipeline::Plan;
 namespace {
 
 fs::path temp_dir(const std::string& name) {
-  auto dir = fs::temp_directory_path() / ("unetx_plan_test_" + name + "_" +
-                                          std::to_string(::testing::UnitTest::GetInstance()
-                                                             ->random_seed()));
+  auto dir = fs::temp_directory_path() /
+             ("unetx_plan_test_" + name + "_" +
+              std::to_string(::testing::UnitTest::GetInstance()->random_seed()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;

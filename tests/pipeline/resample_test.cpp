@@ -43,8 +43,8 @@ TEST(Resample, LinearRampIsReproducedExactlyAndSurvivesTheRoundTrip) {
   auto inner = [](const at::Tensor& t, const std::array<int64_t, 3>& lim) {
     return t.slice(1, 0, lim[2]).slice(2, 0, lim[1]).slice(3, 0, lim[0]);
   };
-  const std::array<int64_t, 3> lim{(n[0] - 1) * 1 / 2 + 1, static_cast<int64_t>((n[1] - 1) / 1.5) + 1,
-                                   (n[2] - 1) * 2 + 1};
+  const std::array<int64_t, 3> lim{(n[0] - 1) * 1 / 2 + 1,
+                                   static_cast<int64_t>((n[1] - 1) / 1.5) + 1, (n[2] - 1) * 2 + 1};
   EXPECT_LT((inner(g, lim) - inner(expected, lim)).abs().max().item<double>(), 1e-4);
 
   const auto back = resample(g, to, from, n, Interp::Linear);
@@ -68,7 +68,8 @@ TEST(Resample, NearestKeepsLabelValuesAndDtype) {
   label.slice(1, 2, 6).slice(2, 3, 9).slice(3, 4, 10).fill_(3);
   label.slice(1, 6, 9).slice(2, 0, 4).fill_(7);
   const std::array<double, 3> from{1, 1, 1}, to{1.7, 0.6, 1.3};
-  const auto out = resample(label, from, to, resampled_size({14, 12, 10}, from, to), Interp::Nearest);
+  const auto out =
+      resample(label, from, to, resampled_size({14, 12, 10}, from, to), Interp::Nearest);
   EXPECT_EQ(out.scalar_type(), at::kByte);
   const auto values = std::get<0>(at::_unique(out));
   EXPECT_TRUE(at::equal(values.sort().values, at::tensor({0, 3, 7}, at::kByte)));

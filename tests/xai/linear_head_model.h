@@ -18,9 +18,9 @@ class LinearHeadModel : public models::SegmentationModel {
   LinearHeadModel(const at::Tensor& stem, const at::Tensor& head, const at::Tensor& bias,
                   int dims = 2, int64_t pool = 1)
       : dims_(dims), pool_(pool) {
-    stem_ = register_parameter("stem.weight", stem.to(at::kFloat));
-    head_ = register_parameter("head.weight", head.to(at::kFloat));
-    bias_ = register_parameter("head.bias", bias.to(at::kFloat));
+    stem_ = register_parameter("stem_weight", stem.to(at::kFloat));
+    head_ = register_parameter("head_weight", head.to(at::kFloat));
+    bias_ = register_parameter("head_bias", bias.to(at::kFloat));
   }
 
   torch::Tensor forward(torch::Tensor x) override {

@@ -21,7 +21,8 @@ LinearHeadModel make_model(int dims = 2, int64_t pool = 1, double bias0 = 2.0) {
 //   dS/dA_k = w1k on the region: alpha = w1 * |R| / N = [1, -0.5] * 4/6 = [2/3, -1/3]
 //   cam = ReLU((2 x0 - x1) / 3) = [[0, 1, 2], [2, 10/3, 3]]
 at::Tensor sample_input() {
-  return torch::tensor({1.0, 2, 3, 4, 5, 6, 6, 1, 0, 2, 0, 3}).view({1, 2, 2, 3});
+  return torch::tensor({1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 6.0, 1.0, 0.0, 2.0, 0.0, 3.0})
+      .view({1, 2, 2, 3});
 }
 const float kExpected[2][3] = {{0.0f, 1.0f, 2.0f}, {2.0f, 10.0f / 3.0f, 3.0f}};
 
@@ -71,7 +72,7 @@ TEST(GradCam, CoarseTapIsUpsampledBilinearlyWithoutAlignedCorners) {
   // With logit0 = 1.5 the class-1 region is the low-res cells [[0,1],[1,1]], each covering 4
   // voxels of the (nearest-upsampled) logits: dS/dA_k = 4 w1k on those cells,
   // alpha = mean over the 4 cells = w1 * 3 = [3, 0], cam_low = 3 A0 = [[3,6],[9,12]].
-  const at::Tensor x0 = torch::tensor({1.0, 2, 3, 4})
+  const at::Tensor x0 = torch::tensor({1.0, 2.0, 3.0, 4.0})
                             .view({2, 2})
                             .repeat_interleave(2, 0)
                             .repeat_interleave(2, 1)
