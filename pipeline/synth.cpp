@@ -90,7 +90,7 @@ std::vector<Ellipsoid> random_anatomy(std::mt19937_64& rng, int labels, double r
   shapes.push_back(body);
   for (int k = 1; k <= labels; ++k) {
     Ellipsoid e{};
-    for (double& r : e.radii) r = radius * (0.15 + 0.15 * unit(rng));
+    for (double& r : e.radii) r = radius * (0.2 + 0.15 * unit(rng));
     const double r_max = *std::max_element(e.radii.begin(), e.radii.end());
     const double reach = std::max(0.0, 0.75 * radius - r_max) * std::cbrt(unit(rng));
     const Vec3 dir = random_unit(rng);

@@ -68,7 +68,9 @@ at::Tensor grad_cam(models::SegmentationModel& model, const at::Tensor& input,
 
   // A leaf that requires grad makes every tap differentiable even when the model's
   // parameters are frozen (or the tap is the input itself).
-  const at::Tensor x = input.detach().requires_grad_(true);
+  const auto params = model.parameters();
+  const at::Device device = params.empty() ? input.device() : params.front().device();
+  const at::Tensor x = input.detach().to(device).requires_grad_(true);
   const at::Tensor logits = model.forward(x);
   const auto it = model.taps().find(tap);
   if (it == model.taps().end()) {
@@ -94,7 +96,7 @@ at::Tensor grad_cam(models::SegmentationModel& model, const at::Tensor& input,
   for (size_t i = 0; i < space.size(); ++i) space[i] = static_cast<int64_t>(i) + 2;
   const at::Tensor alpha = grad.to(at::kFloat).mean(space, /*keepdim=*/true);
   const at::Tensor cam = (alpha * a).sum(1, /*keepdim=*/true).relu();
-  return upsample(cam, input.sizes().slice(2)).contiguous();
+  return upsample(cam, input.sizes().slice(2)).to(input.device()).contiguous();
 }
 
 at::Tensor normalize_map(const at::Tensor& m) {

@@ -16,7 +16,8 @@ namespace unetx::xai {
 //   A = activation of `tap` (B, K_tap, tap spatial...), S = region_score(model(input), class)
 //   alpha_bk = mean over tap space of dS/dA_bk;  cam_b = ReLU(sum_k alpha_bk A_bk)
 // then upsampled (bilinear / trilinear, align_corners=false) to the input's spatial size.
-// input: (B, C, spatial...) -> (B, 1, spatial...) float32, detached and NOT normalized (the
+// input: (B, C, spatial...), moved to the model's device for the passes -> (B, 1, spatial...)
+// float32 on the input's device, detached and NOT normalized (the
 // caller stitches windows first, then calls normalize_map per case). Where the predicted region
 // is empty the map is 0.
 // Grad mode is switched on inside (works under an outer NoGradGuard); the caller chooses
