@@ -27,6 +27,8 @@ struct GlobalOptions {
 };
 
 struct CommandLine {
+  CommandLine(std::string name_, std::string usage_)
+      : name(std::move(name_)), usage(std::move(usage_)) {}
   std::string name;   // "predict"
   std::string usage;  // first help line, e.g. "unetx predict -i COHORT -m CKPT -o DIR [options]"
   po::options_description options{"Options", 100};

@@ -7,6 +7,7 @@
 
 #include "cmd/cli.h"
 #include "cmd/commands.h"
+#include "io/error.h"
 #include "io/json_file.h"
 #include "pipeline/demo_data.h"
 #include "pipeline/evaluate_run.h"

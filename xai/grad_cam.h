@@ -17,9 +17,8 @@ namespace unetx::xai {
 //   alpha_bk = mean over tap space of dS/dA_bk;  cam_b = ReLU(sum_k alpha_bk A_bk)
 // then upsampled (bilinear / trilinear, align_corners=false) to the input's spatial size.
 // input: (B, C, spatial...), moved to the model's device for the passes -> (B, 1, spatial...)
-// float32 on the input's device, detached and NOT normalized (the
-// caller stitches windows first, then calls normalize_map per case). Where the predicted region
-// is empty the map is 0.
+// float32 on the input's device, detached and NOT normalized (the caller stitches windows
+// first, then calls normalize_map per case). Where the predicted region is empty the map is 0.
 // Grad mode is switched on inside (works under an outer NoGradGuard); the caller chooses
 // train/eval mode (use eval: batch norm in train mode couples the samples of a batch). Taps are
 // recorded only for this call and recording is off again afterwards, also on error; gradients
