@@ -14,6 +14,7 @@ namespace {
 
 void add_global_options(po::options_description& desc, GlobalOptions& g) {
   po::options_description global("Global options", 100);
+  // clang-format off
   global.add_options()
       ("threads", po::value(&g.threads)->default_value(0),
        "intra-op threads; 0 = SLURM_CPUS_PER_TASK, else the cores available")
@@ -25,6 +26,7 @@ void add_global_options(po::options_description& desc, GlobalOptions& g) {
        "process group: auto (MPI when started by mpirun/srun) | single | mpi | nccl")
       ("config", po::value(&g.config), "read options from this INI file (command line wins)")
       ("help,h", "print this help and exit");
+  // clang-format on
   desc.add(global);
 }
 

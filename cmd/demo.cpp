@@ -105,6 +105,7 @@ int run_demo(const DemoSettings& d, const GlobalOptions& g, dist::Communicator& 
 int cmd_demo(int argc, char** argv) {
   DemoSettings d;
   CommandLine cmd{"demo", "unetx demo [-o DIR] [options]"};
+  // clang-format off
   cmd.options.add_options()
       ("output,o", path_value(&d.output, "demo-output"), "output folder for every step")
       ("templates", path_value(&d.templates, "/usr/share/mricron/templates"),
@@ -113,6 +114,7 @@ int cmd_demo(int argc, char** argv) {
       ("iterations", po::value(&d.iterations)->default_value(d.iterations), "batches per epoch")
       ("spacing", po::value(&d.spacing)->default_value(d.spacing), "isotropic working spacing in mm")
       ("dims", po::value(&d.dims)->default_value(d.dims), "2 (slice-wise) or 3 (volumetric) network");
+  // clang-format on
   return run_command(cmd, argc, argv, [&](const GlobalOptions& g, dist::Communicator& comm) {
     return run_demo(d, g, comm);
   });

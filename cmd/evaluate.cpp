@@ -9,6 +9,7 @@ int cmd_evaluate(int argc, char** argv) {
   pipeline::EvaluateSettings s;
   std::string labels;
   CommandLine cmd{"evaluate", "unetx evaluate -p PREDICTIONS -r REFERENCES -o DIR [options]"};
+  // clang-format off
   cmd.options.add_options()
       ("predictions,p", path_value(&s.predictions)->required(),
        "`unetx predict` output folder, or a folder of <case>.nii.gz label maps")
@@ -16,6 +17,7 @@ int cmd_evaluate(int argc, char** argv) {
        "cohort with a label column, or a folder of reference label maps")
       ("output,o", path_value(&s.output)->required(), "output folder: metrics.csv, summary.json, manifest.csv")
       ("labels", po::value(&labels), "comma-separated label values (default: every label present)");
+  // clang-format on
   return run_command(cmd, argc, argv, [&](const GlobalOptions&, dist::Communicator& comm) {
     if (!labels.empty())
       for (double v : parse_numbers("labels", labels)) s.labels.push_back(int64_t(v));

@@ -11,6 +11,7 @@ int cmd_explain(int argc, char** argv) {
   InferenceFlags flags;
   std::string method = "gradcam";
   CommandLine cmd{"explain", "unetx explain -i COHORT -m CHECKPOINT -o DIR [options]"};
+  // clang-format off
   cmd.options.add_options()
       ("input,i", path_value(&s.input)->required(), "cohort: manifest CSV, dataset.json or folder")
       ("model,m", path_value(&s.model)->required(), "checkpoint")
@@ -20,6 +21,7 @@ int cmd_explain(int argc, char** argv) {
       ("layer", po::value(&s.layer), "feature tap to explain, e.g. decoder.1 (default: decoder.1)")
       ("target-class", po::value(&s.target_class)->default_value(s.target_class),
        "class whose predicted region is explained");
+  // clang-format on
   add_inference_options(cmd.options, flags);
   return run_command(cmd, argc, argv, [&](const GlobalOptions& g, dist::Communicator& comm) {
     if (method != "gradcam") throw po::error("--method " + method + ": available: gradcam");

@@ -13,12 +13,14 @@ struct InferenceFlags {
 };
 
 inline void add_inference_options(po::options_description& options, InferenceFlags& f) {
+  // clang-format off
   options.add_options()
       ("overlap", po::value(&f.overlap)->default_value(f.overlap),
        "sliding-window overlap, fraction of the patch in [0, 1)")
       ("window-batch", po::value(&f.window_batch)->default_value(f.window_batch),
        "windows per forward pass")
       ("precision", po::value(&f.precision)->default_value(f.precision), "fp32 | bf16 (autocast)");
+  // clang-format on
 }
 
 inline pipeline::InferenceOptions to_inference_options(const InferenceFlags& f) {

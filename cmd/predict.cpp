@@ -10,12 +10,14 @@ int cmd_predict(int argc, char** argv) {
   pipeline::PredictSettings s;
   InferenceFlags flags;
   CommandLine cmd{"predict", "unetx predict -i COHORT -m CHECKPOINT -o DIR [options]"};
+  // clang-format off
   cmd.options.add_options()
       ("input,i", path_value(&s.input)->required(), "cohort: manifest CSV, dataset.json or folder")
       ("model,m", path_value(&s.model)->required(), "checkpoint (checkpoint_best.pt)")
       ("output,o", path_value(&s.output)->required(), "output folder: <case>.nii.gz + manifest.csv")
       ("save-probabilities", po::bool_switch(&s.save_probabilities),
        "also write <case>_prob.nii.gz (one channel per class)");
+  // clang-format on
   add_inference_options(cmd.options, flags);
   return run_command(cmd, argc, argv, [&](const GlobalOptions& g, dist::Communicator& comm) {
     s.inference = to_inference_options(flags);

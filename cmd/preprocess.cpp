@@ -9,6 +9,7 @@ int cmd_preprocess(int argc, char** argv) {
   pipeline::PreprocessSettings s;
   std::string spacing, patch, features = "32,64,128,256", label_names;
   CommandLine cmd{"preprocess", "unetx preprocess -i COHORT -o DIR [options]"};
+  // clang-format off
   cmd.options.add_options()
       ("input,i", path_value(&s.input)->required(),
        "cohort: manifest CSV, MSD dataset.json, or folder of images")
@@ -21,6 +22,7 @@ int cmd_preprocess(int argc, char** argv) {
       ("dropout", po::value(&s.dropout)->default_value(0.1), "dropout after bottleneck and decoder stages (MC dropout needs > 0)")
       ("norm", po::value(&s.norm)->default_value("instance"), "instance | batch | group | none")
       ("label-names", po::value(&label_names), "comma-separated names, index = label value (default background,label_1,...)");
+  // clang-format on
   return run_command(cmd, argc, argv, [&](const GlobalOptions&, dist::Communicator& comm) {
     if (s.spatial_dims != 2 && s.spatial_dims != 3) throw po::error("--dims must be 2 or 3");
     if (!spacing.empty()) {

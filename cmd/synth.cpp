@@ -10,6 +10,7 @@ int cmd_synth(int argc, char** argv) {
   std::string size = "64,64,48";
   bool fixed_geometry = false;
   CommandLine cmd{"synth", "unetx synth -o DIR [options]"};
+  // clang-format off
   cmd.options.add_options()
       ("output,o", path_value(&s.output)->required(), "output folder: images/, labels/, manifest.csv")
       ("cases", po::value(&s.phantom.cases)->default_value(s.phantom.cases), "number of cases")
@@ -18,6 +19,7 @@ int cmd_synth(int argc, char** argv) {
       ("noise", po::value(&s.phantom.noise)->default_value(s.phantom.noise), "Gaussian noise, relative to the structures' contrast")
       ("fixed-geometry", po::bool_switch(&fixed_geometry),
        "identity direction, unit spacing, zero origin (default: random anisotropic spacing and rotation)");
+  // clang-format on
   return run_command(cmd, argc, argv, [&](const GlobalOptions& g, dist::Communicator& comm) {
     auto v = parse_numbers("size", size, 3);
     s.phantom.size_xyz = {int64_t(v[0]), int64_t(v[1]), int64_t(v[2])};

@@ -11,6 +11,7 @@ int cmd_train(int argc, char** argv) {
   pipeline::TrainSettings s;
   std::string precision = "fp32";
   CommandLine cmd{"train", "unetx train -i PREPROCESSED -o DIR [options]"};
+  // clang-format off
   cmd.options.add_options()
       ("input,i", path_value(&s.input)->required(), "folder written by `unetx preprocess`")
       ("output,o", path_value(&s.output)->required(), "output folder: checkpoints, train_log.jsonl, split.json")
@@ -25,6 +26,7 @@ int cmd_train(int argc, char** argv) {
        "share of cases held out for validation (at least one)")
       ("precision", po::value(&precision)->default_value(precision), "fp32 | bf16 (autocast)")
       ("resume", po::bool_switch(&s.resume), "continue from <output>/checkpoint_last.pt");
+  // clang-format on
   return run_command(cmd, argc, argv, [&](const GlobalOptions& g, dist::Communicator& comm) {
     if (precision != "fp32" && precision != "bf16")
       throw po::error("--precision " + precision + ": expected fp32 or bf16");

@@ -9,11 +9,16 @@ namespace {
 
 MPI_Datatype mpi_type(const at::Tensor& t) {
   switch (t.scalar_type()) {
-    case at::kFloat: return MPI_FLOAT;
-    case at::kDouble: return MPI_DOUBLE;
-    case at::kInt: return MPI_INT;
-    case at::kLong: return MPI_INT64_T;
-    case at::kByte: return MPI_UINT8_T;
+    case at::kFloat:
+      return MPI_FLOAT;
+    case at::kDouble:
+      return MPI_DOUBLE;
+    case at::kInt:
+      return MPI_INT;
+    case at::kLong:
+      return MPI_INT64_T;
+    case at::kByte:
+      return MPI_UINT8_T;
     default:
       throw std::invalid_argument(std::string("MPI communicator: unsupported dtype ") +
                                   std::string(c10::toString(t.scalar_type())));
@@ -58,8 +63,8 @@ Mpi::~Mpi() {
 
 void Mpi::allreduce_sum(at::Tensor& t) {
   require_cpu_contiguous(t);
-  check(MPI_Allreduce(MPI_IN_PLACE, t.data_ptr(), static_cast<int>(t.numel()), mpi_type(t),
-                      MPI_SUM, MPI_COMM_WORLD),
+  check(MPI_Allreduce(MPI_IN_PLACE, t.data_ptr(), static_cast<int>(t.numel()), mpi_type(t), MPI_SUM,
+                      MPI_COMM_WORLD),
         "MPI_Allreduce");
 }
 

@@ -42,8 +42,8 @@ fs::path resolve(const fs::path& base, const std::string& cell) {
   return p.is_absolute() ? p.lexically_normal() : (base / p).lexically_normal();
 }
 
-// Validates ids, refuses duplicates and checks that every referenced file exists, so a bad
-// manifest fails before hours of work rather than at case 900.
+// Validates ids and refuses duplicates before any work starts. Missing image or label files
+// are not fatal here: the command reports them up front and the other cases go on.
 void check_cohort(const Cohort& cohort) {
   const std::string source = cohort.source.string();
   if (cohort.cases.empty()) throw Error(source, "no cases");
@@ -55,15 +55,6 @@ void check_cohort(const Cohort& cohort) {
       throw Error(source, e.reason());
     }
     if (!seen.insert(c.id).second) throw Error(source, "duplicate case id '" + c.id + "'");
-    std::error_code ec;
-    for (const fs::path& image : c.images) {
-      if (!fs::exists(image, ec)) {
-        throw Error(source, "case '" + c.id + "': image file not found: " + image.string());
-      }
-    }
-    if (c.label && !fs::exists(*c.label, ec)) {
-      throw Error(source, "case '" + c.id + "': label file not found: " + c.label->string());
-    }
   }
 }
 
@@ -245,6 +236,15 @@ std::vector<ManifestRow> read_manifest(const fs::path& file) {
     rows.push_back(std::move(row));
   }
   return rows;
+}
+
+std::vector<fs::path> missing_files(const Case& c, bool with_label) {
+  std::vector<fs::path> missing;
+  std::error_code ec;
+  for (const fs::path& image : c.images)
+    if (!fs::exists(image, ec)) missing.push_back(image);
+  if (with_label && c.label && !fs::exists(*c.label, ec)) missing.push_back(*c.label);
+  return missing;
 }
 
 }  // namespace unetx::io

@@ -13,9 +13,9 @@ namespace unetx::io {
 namespace fs = std::filesystem;
 
 struct Case {
-  std::string id;                      // safe as a file name (see validate_case_id)
-  std::vector<fs::path> images;        // one per channel, absolute or relative to the cwd
-  std::optional<fs::path> label;       // reference labels, when the manifest has them
+  std::string id;                            // safe as a file name (see validate_case_id)
+  std::vector<fs::path> images;              // one per channel, absolute or relative to the cwd
+  std::optional<fs::path> label;             // reference labels, when the manifest has them
   std::map<std::string, std::string> extra;  // any other manifest columns (e.g. "group")
 };
 
@@ -28,8 +28,12 @@ struct Cohort {
 // dataset.json ("training"/"test" lists; `section` picks one, default "training"), or a folder
 // of NIfTI/MHA/NRRD images (case id = file name without extension). Paths in a manifest are
 // relative to the manifest's folder. Throws unetx::Error naming the file on a missing/empty
-// manifest, a duplicate or unsafe case id, or a missing image/label file.
+// manifest or a duplicate or unsafe case id. Missing image/label files are not errors here
+// (see missing_files): one absent case must not stop a cohort.
 Cohort read_cohort(const fs::path& input, const std::string& section = "training");
+
+// The case's image files (and label file when `with_label`) that do not exist.
+std::vector<fs::path> missing_files(const Case& c, bool with_label = false);
 
 // Throws unetx::Error unless `id` is non-empty and free of '/', '\\', "..", and control
 // characters: case ids become output file names and must never escape -o.

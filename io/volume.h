@@ -18,7 +18,7 @@
 namespace unetx::io {
 
 using Vec3 = std::array<double, 3>;
-using Mat3 = std::array<double, 9>;  // row-major
+using Mat3 = std::array<double, 9>;    // row-major
 using Size3 = std::array<int64_t, 3>;  // (x, y, z) voxel counts
 
 struct Geometry {

@@ -66,12 +66,23 @@ RunSummary run_cohort(const io::Cohort& cohort, const CohortTask& task, dist::Co
     rows[i] = {cohort.cases[i].id, {}, "failed: not run"};
   }
 
+  // Missing inputs are reported together before any work, then those cases fail alone.
+  std::map<std::string, std::string> missing;
+  for (const auto& c : cohort.cases) {
+    auto files = io::missing_files(c);
+    if (!files.empty()) missing[c.id] = files.front().string() + ": no such file";
+  }
+  if (comm.is_root())
+    for (const auto& [id, why] : missing) spdlog::error("case {}: {}", id, why);
+
   Progress progress(task.what, my_count);
   nlohmann::json mine_json = nlohmann::json::array();
   for (size_t i = 0; i < cohort.cases.size(); ++i) {
     if (!mine[i]) continue;
     const io::Case& c = cohort.cases[i];
-    if (finished_before(c, task, previous)) {
+    if (missing.count(c.id)) {
+      rows[i].status = "failed: " + missing.at(c.id);
+    } else if (finished_before(c, task, previous)) {
       rows[i] = previous.at(c.id);
       rows[i].status = "ok (resumed)";
     } else {

@@ -50,8 +50,10 @@ DemoData make_demo_data(const DemoDataSettings& s) {
     if (!fs::exists(label_file)) io::write_image(slab(mask, z0, d), label_file);
     const bool held = std::find(s.held_out.begin(), s.held_out.end(), k) != s.held_out.end();
     (held ? test : train)
-        .push_back({id, {{"image", "../images/" + id + ".nii.gz"}, {"label", "../labels/" + id + ".nii.gz"}},
-                    "ok"});
+        .push_back(
+            {id,
+             {{"image", "../images/" + id + ".nii.gz"}, {"label", "../labels/" + id + ".nii.gz"}},
+             "ok"});
   }
   fs::create_directories(s.output);
   io::write_manifest(s.output / "train", {"image", "label"}, train);

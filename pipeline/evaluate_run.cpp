@@ -73,8 +73,8 @@ json evaluate_case(const fs::path& pred_file, const fs::path& ref_file,
   return rows;
 }
 
-const std::vector<std::string> kMetricColumns{"dice",        "iou",        "precision",
-                                              "recall",      "vol_pred_ml", "vol_ref_ml"};
+const std::vector<std::string> kMetricColumns{"dice",   "iou",         "precision",
+                                              "recall", "vol_pred_ml", "vol_ref_ml"};
 
 json statistics(std::vector<double> v) {
   if (v.empty()) return json::object();
@@ -84,9 +84,10 @@ json statistics(std::vector<double> v) {
   mean /= v.size();
   for (double x : v) var += (x - mean) * (x - mean);
   const double std = v.size() > 1 ? std::sqrt(var / (v.size() - 1)) : 0.0;
-  const double median = v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
-  return {{"mean", mean}, {"std", std}, {"median", median}, {"min", v.front()},
-          {"max", v.back()}, {"n", v.size()}};
+  const double median =
+      v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+  return {{"mean", mean},     {"std", std},      {"median", median},
+          {"min", v.front()}, {"max", v.back()}, {"n", v.size()}};
 }
 
 // Assembles metrics.csv and summary.json from the per-case files every rank wrote.
@@ -113,13 +114,15 @@ void write_tables(const io::Cohort& cohort, const fs::path& output, const RunSum
   io::write_csv(output / "metrics.csv", table);
   json labels = json::object();
   for (const auto& [label, metrics] : by_label)
-    for (const auto& [name, values] : metrics) labels[std::to_string(label)][name] = statistics(values);
+    for (const auto& [name, values] : metrics)
+      labels[std::to_string(label)][name] = statistics(values);
   json j = {{"cases", cohort.cases.size()},
             {"evaluated", summary.ok},
             {"failed", summary.failed_ids},
             {"labels", labels},
-            {"convention", "label absent from both prediction and reference: Dice = IoU = 1; "
-                           "absent from exactly one: 0"}};
+            {"convention",
+             "label absent from both prediction and reference: Dice = IoU = 1; "
+             "absent from exactly one: 0"}};
   io::write_json(output / "summary.json", j);
   for (const auto& [label, metrics] : by_label)
     spdlog::info("label {}: mean Dice {:.4f}, mean IoU {:.4f} over {} case(s)", label,
@@ -154,7 +157,8 @@ RunSummary run_evaluate(const EvaluateSettings& s, dist::Communicator& comm) {
     if (!rows.empty()) mean_dice /= static_cast<double>(rows.size());
     const fs::path file = cases_dir / (c.id + ".json");
     io::write_json(file, rows);
-    return {{"metrics", relative_to(file, s.output)}, {"mean_dice", fmt::format("{:.6g}", mean_dice)}};
+    return {{"metrics", relative_to(file, s.output)},
+            {"mean_dice", fmt::format("{:.6g}", mean_dice)}};
   };
   RunSummary summary = run_cohort(cohort, task, comm);
   if (comm.is_root()) write_tables(cohort, s.output, summary);

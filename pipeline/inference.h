@@ -17,9 +17,9 @@
 namespace unetx::pipeline {
 
 struct InferenceOptions {
-  double overlap = 0.5;   // fraction of the patch shared by neighbouring windows
-  int batch_size = 4;     // windows per forward pass
-  bool bf16 = false;      // bfloat16 autocast on the CPU
+  double overlap = 0.5;  // fraction of the patch shared by neighbouring windows
+  int batch_size = 4;    // windows per forward pass
+  bool bf16 = false;     // bfloat16 autocast on the CPU
 };
 
 // Softmax probabilities (K, Z, Y, X) float32 for a prepared image (C, Z, Y, X) on the plan grid.
@@ -48,11 +48,11 @@ InferenceModel load_inference_model(const std::filesystem::path& checkpoint,
 // One case through the whole chain: read its channels, prepare them on the plan grid, predict,
 // and map the probabilities back to the case's original image grid.
 struct CasePrediction {
-  io::Volume image;             // as read, original grid
-  PreparedCase prepared;        // on the plan grid
-  at::Tensor probs;             // (K, Z, Y, X) on the plan grid
-  at::Tensor probs_original;    // (K, Z, Y, X) on the original grid
-  io::Volume labels;            // (1, Z, Y, X) uint8 argmax on the original grid
+  io::Volume image;           // as read, original grid
+  PreparedCase prepared;      // on the plan grid
+  at::Tensor probs;           // (K, Z, Y, X) on the plan grid
+  at::Tensor probs_original;  // (K, Z, Y, X) on the original grid
+  io::Volume labels;          // (1, Z, Y, X) uint8 argmax on the original grid
 };
 CasePrediction predict_case(InferenceModel& m, const io::Case& c,
                             const InferenceOptions& options = {});

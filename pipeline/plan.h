@@ -24,7 +24,7 @@ struct Plan {
   std::string normalization = "zscore";           // per-case, per-channel z-score
   int in_channels = 1;
   std::vector<std::string> labels{"background", "foreground"};  // index = label value
-  int spatial_dims = 3;             // 3: volumetric network; 2: slice-wise along z
+  int spatial_dims = 3;                           // 3: volumetric network; 2: slice-wise along z
   std::array<int64_t, 3> patch_size{64, 64, 64};  // (x, y, z) voxels; z = 1 when spatial_dims = 2
   int batch_size = 2;
   nlohmann::json network = {{"name", "unet"}};  // model config for models::make_model

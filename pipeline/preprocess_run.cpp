@@ -66,8 +66,8 @@ Plan make_plan(const io::Cohort& cohort, const PreprocessSettings& s) {
     if (s.spatial_dims == 2) plan.patch_size[2] = 1;
   }
   plan.batch_size = s.batch_size > 0 ? s.batch_size : (s.spatial_dims == 2 ? 8 : 2);
-  plan.network = {{"name", "unet"}, {"features", s.features}, {"dropout", s.dropout},
-                  {"norm", s.norm}};
+  plan.network = {
+      {"name", "unet"}, {"features", s.features}, {"dropout", s.dropout}, {"norm", s.norm}};
   return plan;
 }
 
@@ -104,9 +104,8 @@ RunSummary run_preprocess(const PreprocessSettings& s, dist::Communicator& comm)
     io::Volume out_image{prepared.image, prepared.geometry, {}};
     const fs::path image_file = cases_dir / (c.id + ".nii");
     io::write_image(out_image, image_file);
-    std::map<std::string, std::string> row{{"image", relative_to(image_file, s.output)},
-                                           {"label", ""},
-                                           {"max_label", "0"}};
+    std::map<std::string, std::string> row{
+        {"image", relative_to(image_file, s.output)}, {"label", ""}, {"max_label", "0"}};
     if (prepared.label.defined()) {
       const fs::path label_file = cases_dir / (c.id + "_label.nii");
       io::write_image(io::Volume{prepared.label, prepared.geometry, {}}, label_file);
@@ -124,8 +123,9 @@ RunSummary run_preprocess(const PreprocessSettings& s, dist::Communicator& comm)
       max_label = std::max(max_label, std::stoi(row.columns.at("max_label")));
   plan.labels = {"background"};
   for (int k = 1; k <= max_label; ++k)
-    plan.labels.push_back(k < static_cast<int>(s.label_names.size()) ? s.label_names[k]
-                                                                     : "label_" + std::to_string(k));
+    plan.labels.push_back(k < static_cast<int>(s.label_names.size())
+                              ? s.label_names[k]
+                              : "label_" + std::to_string(k));
   plan.save(s.output / "plan.json");
   spdlog::info("wrote {} ({} classes)", (s.output / "plan.json").string(), plan.num_classes());
   return summary;

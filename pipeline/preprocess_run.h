@@ -14,7 +14,7 @@
 namespace unetx::pipeline {
 
 struct PreprocessSettings {
-  std::filesystem::path input;   // cohort manifest / dataset.json / folder
+  std::filesystem::path input;  // cohort manifest / dataset.json / folder
   std::filesystem::path output;
   std::optional<std::array<double, 3>> target_spacing;  // (x, y, z) mm; default: median
   int spatial_dims = 3;                                 // 2: slice-wise network along z
@@ -23,7 +23,7 @@ struct PreprocessSettings {
   std::vector<int64_t> features{32, 64, 128, 256};      // U-Net widths, last = bottleneck
   double dropout = 0.1;                                 // > 0 so MC-dropout can sample
   std::string norm = "instance";
-  std::vector<std::string> label_names;                 // default: background, label_1, ...
+  std::vector<std::string> label_names;  // default: background, label_1, ...
 };
 
 // Plans from the cohort's fingerprint, then preprocesses every case (skipping those a previous

@@ -41,8 +41,8 @@ void Progress::draw(const std::string& item) {
                  static_cast<long long>(done_), static_cast<long long>(total_), eta, item.c_str());
     std::fflush(stderr);
   } else {
-    spdlog::info("{}: {}/{} done ({:.0f}s elapsed, ~{:.0f}s left){}", what_, done_, total_,
-                 elapsed, eta, item.empty() ? "" : ", last " + item);
+    spdlog::info("{}: {}/{} done ({:.0f}s elapsed, ~{:.0f}s left){}", what_, done_, total_, elapsed,
+                 eta, item.empty() ? "" : ", last " + item);
   }
 }
 

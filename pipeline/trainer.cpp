@@ -131,8 +131,7 @@ TrainResult train(const TrainSettings& s, dist::Communicator& comm) {
   }
   model->to(device);
   torch::optim::Adam optimizer(
-      model->parameters(),
-      torch::optim::AdamOptions(s.learning_rate).weight_decay(s.weight_decay));
+      model->parameters(), torch::optim::AdamOptions(s.learning_rate).weight_decay(s.weight_decay));
   if (start_epoch > 0) models::load_optimizer_state(last_file, optimizer);
   broadcast_parameters(*model, comm);
   std::vector<json> log = read_log(s.output / "train_log.jsonl", start_epoch);
@@ -169,7 +168,8 @@ TrainResult train(const TrainSettings& s, dist::Communicator& comm) {
     double val_dice = 0.0;
     for (const auto* c : val_cases) val_dice += case_dice(*model, *c, plan, s.bf16);
     val_dice /= static_cast<double>(std::max<size_t>(1, val_cases.size()));
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const bool best = result.best_epoch < 0 || val_dice > result.best_val_dice;
     if (best) {
       result.best_val_dice = val_dice;
@@ -181,8 +181,8 @@ TrainResult train(const TrainSettings& s, dist::Communicator& comm) {
                    {"val_dice", val_dice},
                    {"lr", s.learning_rate},
                    {"seconds", seconds}});
-    spdlog::info("epoch {}/{}: train loss {:.4f}, val Dice {:.4f}{} ({:.1f}s)", epoch + 1,
-                 s.epochs, loss_sum / s.iterations, val_dice, best ? " (best)" : "", seconds);
+    spdlog::info("epoch {}/{}: train loss {:.4f}, val Dice {:.4f}{} ({:.1f}s)", epoch + 1, s.epochs,
+                 loss_sum / s.iterations, val_dice, best ? " (best)" : "", seconds);
     if (!comm.is_root()) continue;
     models::CheckpointMeta meta;
     meta.model_config = model->config();

@@ -19,14 +19,14 @@ struct TrainSettings {
   std::filesystem::path input;   // preprocess output folder (plan.json + manifest.csv)
   std::filesystem::path output;  // checkpoints, log, split
   int epochs = 30;
-  int iterations = 50;           // batches per epoch
-  int batch_size = 0;            // 0: the plan's
-  double learning_rate = 1e-3;   // Adam
+  int iterations = 50;          // batches per epoch
+  int batch_size = 0;           // 0: the plan's
+  double learning_rate = 1e-3;  // Adam
   double weight_decay = 0.0;
   double foreground_fraction = 0.33;  // share of patches centred on a labelled voxel
-  double val_fraction = 0.2;     // share of cases held out for validation (at least one)
-  bool resume = false;           // continue from <output>/checkpoint_last.pt
-  bool bf16 = false;             // bfloat16 autocast
+  double val_fraction = 0.2;          // share of cases held out for validation (at least one)
+  bool resume = false;                // continue from <output>/checkpoint_last.pt
+  bool bf16 = false;                  // bfloat16 autocast
   uint64_t seed = 0;
   std::string device = "cpu";
 };

@@ -43,9 +43,9 @@ std::vector<PreparedCase> load_preprocessed(const fs::path& folder) {
 Split load_or_make_split(const fs::path& file, const std::vector<std::string>& ids,
                          double val_fraction, uint64_t seed) {
   if (ids.size() < 2)
-    throw Error(file.parent_path().string(),
-                "training needs at least 2 cases (one to validate), got " +
-                    std::to_string(ids.size()));
+    throw Error(
+        file.parent_path().string(),
+        "training needs at least 2 cases (one to validate), got " + std::to_string(ids.size()));
   const std::set<std::string> known(ids.begin(), ids.end());
   if (fs::exists(file)) {
     auto j = io::read_json(file);

@@ -20,8 +20,8 @@ std::string default_layer(const models::SegmentationModel& model) {
   return "decoder.0";
 }
 
-void write_overlay(const fs::path& file, const pipeline::CasePrediction& p,
-                   const io::Volume& cam, int64_t target_class) {
+void write_overlay(const fs::path& file, const pipeline::CasePrediction& p, const io::Volume& cam,
+                   int64_t target_class) {
   at::Tensor mask = (p.labels.data[0] == target_class).to(at::kByte);
   const int64_t z = representative_slice(mask);
   write_overlay_png(file, p.image.data[0][z].to(at::kFloat), cam.data[0][z], mask[z]);
@@ -33,8 +33,8 @@ pipeline::RunSummary run_explain(const ExplainSettings& s, dist::Communicator& c
   pipeline::InferenceModel m = pipeline::load_inference_model(s.model, s.device);
   const std::string layer = s.layer.empty() ? default_layer(*m.model) : s.layer;
   if (s.target_class < 1 || s.target_class >= m.model->num_classes())
-    throw Error("--target-class", std::to_string(s.target_class) + " is not a foreground class of " +
-                                      s.model.string());
+    throw Error("--target-class", std::to_string(s.target_class) +
+                                      " is not a foreground class of " + s.model.string());
   const io::Cohort cohort = io::read_cohort(s.input);
   auto map_file = [&](const io::Case& c) { return s.output / (c.id + "_gradcam.nii.gz"); };
   auto png_file = [&](const io::Case& c) { return s.output / (c.id + "_gradcam.png"); };
@@ -43,9 +43,7 @@ pipeline::RunSummary run_explain(const ExplainSettings& s, dist::Communicator& c
   task.what = "explain";
   task.output = s.output;
   task.columns = {"map", "overlay", "layer", "target_class"};
-  task.outputs = [&](const io::Case& c) {
-    return std::vector<fs::path>{map_file(c), png_file(c)};
-  };
+  task.outputs = [&](const io::Case& c) { return std::vector<fs::path>{map_file(c), png_file(c)}; };
   task.process = [&](const io::Case& c) -> std::map<std::string, std::string> {
     pipeline::CasePrediction p = pipeline::predict_case(m, c, s.inference);
     // Each window explains the class score over its own predicted region; windows are stitched

@@ -16,8 +16,8 @@ struct ExplainSettings {
   std::filesystem::path input;
   std::filesystem::path output;
   std::filesystem::path model;
-  std::string layer;             // tap to explain; empty: the decoder stage one above the finest
-  int64_t target_class = 1;      // explains this class's score over its predicted region
+  std::string layer;         // tap to explain; empty: the decoder stage one above the finest
+  int64_t target_class = 1;  // explains this class's score over its predicted region
   pipeline::InferenceOptions inference;
   std::string device = "cpu";
 };

@@ -34,7 +34,9 @@ pipeline::RunSummary run_uncertainty(const UncertaintySettings& s, dist::Communi
     io::Volume image = io::read_channels(c.images);
     pipeline::PreparedCase prepared = pipeline::prepare_case(c.id, image, nullptr, m.plan);
     McDropoutResult r = mc_dropout(
-        [&] { return pipeline::predict_probabilities(*m.model, prepared.image, m.plan, s.inference); },
+        [&] {
+          return pipeline::predict_probabilities(*m.model, prepared.image, m.plan, s.inference);
+        },
         s.samples);
     io::Volume entropy = pipeline::map_to_original(r.entropy, prepared);
     io::Volume mi = pipeline::map_to_original(r.mutual_information, prepared);

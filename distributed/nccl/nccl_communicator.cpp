@@ -24,14 +24,22 @@ void check_cuda(cudaError_t rc, const char* what) {
 
 ncclDataType_t nccl_type(const at::Tensor& t) {
   switch (t.scalar_type()) {
-    case at::kFloat: return ncclFloat32;
-    case at::kHalf: return ncclFloat16;
-    case at::kBFloat16: return ncclBfloat16;
-    case at::kDouble: return ncclFloat64;
-    case at::kInt: return ncclInt32;
-    case at::kLong: return ncclInt64;
-    case at::kByte: return ncclUint8;
-    default: throw std::invalid_argument("NCCL communicator: unsupported dtype");
+    case at::kFloat:
+      return ncclFloat32;
+    case at::kHalf:
+      return ncclFloat16;
+    case at::kBFloat16:
+      return ncclBfloat16;
+    case at::kDouble:
+      return ncclFloat64;
+    case at::kInt:
+      return ncclInt32;
+    case at::kLong:
+      return ncclInt64;
+    case at::kByte:
+      return ncclUint8;
+    default:
+      throw std::invalid_argument("NCCL communicator: unsupported dtype");
   }
 }
 
@@ -67,16 +75,16 @@ int Nccl::local_rank() const { return mpi_->local_rank(); }
 
 void Nccl::allreduce_sum(at::Tensor& t) {
   require_cuda_contiguous(t);
-  check_nccl(ncclAllReduce(t.data_ptr(), t.data_ptr(), static_cast<size_t>(t.numel()),
-                           nccl_type(t), ncclSum, state_->comm, state_->stream),
+  check_nccl(ncclAllReduce(t.data_ptr(), t.data_ptr(), static_cast<size_t>(t.numel()), nccl_type(t),
+                           ncclSum, state_->comm, state_->stream),
              "ncclAllReduce");
   check_cuda(cudaStreamSynchronize(state_->stream), "cudaStreamSynchronize");
 }
 
 void Nccl::broadcast(at::Tensor& t, int root) {
   require_cuda_contiguous(t);
-  check_nccl(ncclBroadcast(t.data_ptr(), t.data_ptr(), static_cast<size_t>(t.numel()),
-                           nccl_type(t), root, state_->comm, state_->stream),
+  check_nccl(ncclBroadcast(t.data_ptr(), t.data_ptr(), static_cast<size_t>(t.numel()), nccl_type(t),
+                           root, state_->comm, state_->stream),
              "ncclBroadcast");
   check_cuda(cudaStreamSynchronize(state_->stream), "cudaStreamSynchronize");
 }

@@ -52,8 +52,7 @@ TEST(CliUsage, EveryCommandHasHelpOnStdout) {
 TEST(CliUsage, ConfigFileSuppliesOptions) {
   fs::path d = fresh_dir("config");
   std::ofstream(d / "synth.ini") << "cases = 2\nsize = 8,8,4\nfixed-geometry = true\n";
-  auto r = unetx("synth -o " + (d / "out").string() + " --config " + (d / "synth.ini").string(),
-                 d);
+  auto r = unetx("synth -o " + (d / "out").string() + " --config " + (d / "synth.ini").string(), d);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(io::read_manifest(d / "out/manifest.csv").size(), 2u);
   io::Volume v = io::read_image(d / "out/images/phantom_0001.nii.gz");
@@ -73,12 +72,15 @@ TEST(CliBadInput, BrokenCasesFailAloneAndLeaveNoPartialFiles) {
   fs::path d = fresh_dir("broken");
   auto r = unetx("synth -o " + (d / "cohort").string() + " --cases 4 --size 16,16,8", d);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  // Case 1: a truncated image. Case 2: a label on another grid.
+  // Case 1: a truncated image. Case 2: a label on another grid. Case 3: a missing image.
   const fs::path broken = d / "cohort/images/phantom_0001.nii.gz";
   fs::resize_file(broken, fs::file_size(broken) / 2);
   io::Volume other = io::read_image(d / "cohort/labels/phantom_0002.nii.gz");
   other.geometry.spacing[0] *= 2.0;
   io::write_image(other, d / "cohort/labels/phantom_0002.nii.gz");
+
+  std::ofstream(d / "cohort/manifest.csv", std::ios::app)
+      << "phantom_0004,images/phantom_0404.nii.gz,labels/phantom_0003.nii.gz,ok\n";
 
   r = unetx("preprocess -i " + (d / "cohort/manifest.csv").string() + " -o " +
                 (d / "pre").string() + " --features 8,16",
@@ -86,12 +88,14 @@ TEST(CliBadInput, BrokenCasesFailAloneAndLeaveNoPartialFiles) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("phantom_0001"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("phantom_0002"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("phantom_0404.nii.gz: no such file"), std::string::npos) << r.err;
   auto rows = io::read_manifest(d / "pre/manifest.csv");
-  ASSERT_EQ(rows.size(), 4u);
+  ASSERT_EQ(rows.size(), 5u);
   EXPECT_EQ(rows[0].status, "ok");
   EXPECT_NE(rows[1].status.find("phantom_0001.nii.gz"), std::string::npos) << rows[1].status;
   EXPECT_NE(rows[2].status.find("grid"), std::string::npos) << rows[2].status;
   EXPECT_EQ(rows[3].status, "ok");
+  EXPECT_NE(rows[4].status.find("no such file"), std::string::npos) << rows[4].status;
   EXPECT_TRUE(fs::exists(d / "pre/cases/phantom_0003.nii"));
   EXPECT_FALSE(fs::exists(d / "pre/cases/phantom_0001.nii"));
   EXPECT_EQ(temp_files_under(d), 0);
@@ -99,7 +103,8 @@ TEST(CliBadInput, BrokenCasesFailAloneAndLeaveNoPartialFiles) {
 
 TEST(CliInfo, PrintsGeometryAsJson) {
   fs::path d = fresh_dir("info");
-  auto r = unetx("synth -o " + (d / "c").string() + " --cases 1 --size 12,10,6 --fixed-geometry", d);
+  auto r =
+      unetx("synth -o " + (d / "c").string() + " --cases 1 --size 12,10,6 --fixed-geometry", d);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   r = unetx("info " + (d / "c/images/phantom_0000.nii.gz").string() + " --json", d / "o");
   ASSERT_EQ(r.exit_code, 0) << r.err;

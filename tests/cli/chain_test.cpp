@@ -44,7 +44,7 @@ TEST_F(ChainSlow, RunsEveryCommandAndLearnsThePhantoms) {
   EXPECT_DOUBLE_EQ(plan["target_spacing"][0].get<double>(), 1.5);
 
   r = unetx("train -i " + (d / "pre").string() + " -o " + (d / "model").string() +
-                " --epochs 6 --iterations 20 --lr 3e-3 --val-fraction 0.25 --fg-fraction 0.5",
+                " --epochs 12 --iterations 20 --lr 3e-3 --val-fraction 0.25 --fg-fraction 0.5",
             d / "log");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   ASSERT_TRUE(fs::exists(d / "model/checkpoint_best.pt"));
@@ -56,7 +56,7 @@ TEST_F(ChainSlow, RunsEveryCommandAndLearnsThePhantoms) {
     EXPECT_EQ(j["epoch"].get<int>(), lines++);
     EXPECT_TRUE(j.contains("val_dice"));
   }
-  EXPECT_EQ(lines, 6);
+  EXPECT_EQ(lines, 12);
 
   // Predict on the raw cohort: masks must land on each case's original grid.
   const std::string ckpt = (d / "model/checkpoint_best.pt").string();
@@ -82,9 +82,9 @@ TEST_F(ChainSlow, RunsEveryCommandAndLearnsThePhantoms) {
   EXPECT_GT(cam.data.max().item<float>(), 0.0f);
   EXPECT_TRUE(fs::exists(d / "xai/phantom_0000_gradcam.png"));
 
-  r = unetx("uncertainty -i " + cohort + " -m " + ckpt + " -o " + (d / "unc").string() +
-                " --samples 4",
-            d / "log");
+  r = unetx(
+      "uncertainty -i " + cohort + " -m " + ckpt + " -o " + (d / "unc").string() + " --samples 4",
+      d / "log");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto unc = io::read_manifest(d / "unc/manifest.csv");
   ASSERT_EQ(unc.size(), 8u);
@@ -94,9 +94,9 @@ TEST_F(ChainSlow, RunsEveryCommandAndLearnsThePhantoms) {
     EXPECT_LE(h, std::log(2.0) + 1e-6);  // binary entropy bound
   }
 
-  r = unetx("evaluate -p " + (d / "pred").string() + " -r " + cohort + " -o " +
-                (d / "eval").string(),
-            d / "log");
+  r = unetx(
+      "evaluate -p " + (d / "pred").string() + " -r " + cohort + " -o " + (d / "eval").string(),
+      d / "log");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto summary = nlohmann::json::parse(slurp(d / "eval/summary.json"));
   const double dice = summary["labels"]["1"]["dice"]["mean"].get<double>();
@@ -114,7 +114,8 @@ TEST_F(ChainSlow, RunsEveryCommandAndLearnsThePhantoms) {
   ASSERT_GE(metrics.column("dice"), 0);
   ASSERT_GE(metrics.column("iou"), 0);
   double mean_from_csv = 0.0;
-  for (const auto& row : metrics.rows) mean_from_csv += std::stod(row[metrics.column("dice")]) / 8.0;
+  for (const auto& row : metrics.rows)
+    mean_from_csv += std::stod(row[metrics.column("dice")]) / 8.0;
   EXPECT_NEAR(mean_from_csv, dice, 1e-4);
   EXPECT_EQ(temp_files_under(d), 0);
 

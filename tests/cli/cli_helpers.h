@@ -41,7 +41,8 @@ inline CommandResult unetx(const std::string& args, const fs::path& work) {
 }
 
 inline fs::path fresh_dir(const std::string& name) {
-  fs::path dir = fs::temp_directory_path() / ("unetx_cli_" + name + "_" + std::to_string(::getpid()));
+  fs::path dir =
+      fs::temp_directory_path() / ("unetx_cli_" + name + "_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;

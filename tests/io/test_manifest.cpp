@@ -134,10 +134,13 @@ TEST(Manifest, BadInputsThrowNamingFileAndCase) {
   write_file(m, "id,image\na,a.nii.gz\n");
   expect_error([&] { read_cohort(m); }, {ms, "case_id"});
 
-  write_file(m, "case_id,image,label\nk7,gone.nii.gz,\n");
-  expect_error([&] { read_cohort(m); }, {ms, "k7", (dir / "gone.nii.gz").string()});
-  write_file(m, "case_id,image,label\nk8,a.nii.gz,lab.nii.gz\n");
-  expect_error([&] { read_cohort(m); }, {ms, "k8", (dir / "lab.nii.gz").string()});
+  // Missing files do not stop the cohort: they are listed per case.
+  write_file(m, "case_id,image,label\nk7,gone.nii.gz,\nk8,a.nii.gz,lab.nii.gz\n");
+  const Cohort with_missing = read_cohort(m);
+  ASSERT_EQ(with_missing.cases.size(), 2u);
+  EXPECT_EQ(missing_files(with_missing.cases[0]), std::vector<fs::path>{dir / "gone.nii.gz"});
+  EXPECT_TRUE(missing_files(with_missing.cases[1]).empty());
+  EXPECT_EQ(missing_files(with_missing.cases[1], true), std::vector<fs::path>{dir / "lab.nii.gz"});
 
   write_file(m, "case_id,image\na,a.nii.gz\nb\n");
   expect_error([&] { read_cohort(m); }, {ms, "line 3"});

@@ -1,9 +1,10 @@
 // Runs under `mpirun -n 2`: every collective of the MPI communicator against values each rank
 // can compute by hand. Its own main so MPI is initialised once for all tests.
+#include "distributed/mpi_communicator.h"
+
 #include <gtest/gtest.h>
 
 #include "distributed/communicator.h"
-#include "distributed/mpi_communicator.h"
 
 namespace unetx::dist {
 namespace {
