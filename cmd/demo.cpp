@@ -25,7 +25,7 @@ namespace fs = std::filesystem;
 struct DemoSettings {
   fs::path output;
   fs::path templates;
-  int epochs = 12;
+  int epochs = 20;
   int iterations = 25;
   double spacing = 2.0;
   int dims = 2;

@@ -11,8 +11,8 @@ namespace unetx::pipeline {
 struct DemoDataSettings {
   std::filesystem::path templates = "/usr/share/mricron/templates";
   std::filesystem::path output;     // writes images/, labels/, train.csv, test.csv here
-  int slabs = 6;                    // axial slabs the head is cut into
-  std::vector<int> held_out{1, 4};  // slab indices kept out of training
+  int slabs = 8;                    // axial slabs the head is cut into
+  std::vector<int> held_out{2, 5};  // slab indices kept out of training
 };
 
 struct DemoData {
