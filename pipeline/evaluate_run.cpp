@@ -152,9 +152,9 @@ RunSummary run_evaluate(const EvaluateSettings& s, dist::Communicator& comm) {
       throw Error(s.predictions.string(), "no prediction for case " + c.id);
     if (!c.label) throw Error(s.references.string(), "case " + c.id + " has no reference label");
     json rows = evaluate_case(it->second, *c.label, s.labels);
-    double mean_dice = 0.0;
-    for (const auto& r : rows) mean_dice += r.at("dice").get<double>();
-    if (!rows.empty()) mean_dice /= static_cast<double>(rows.size());
+    // No label in either map: nothing to find and nothing found, Dice 1 by the convention.
+    double mean_dice = rows.empty() ? 1.0 : 0.0;
+    for (const auto& r : rows) mean_dice += r.at("dice").get<double>() / rows.size();
     const fs::path file = cases_dir / (c.id + ".json");
     io::write_json(file, rows);
     return {{"metrics", relative_to(file, s.output)},

@@ -86,10 +86,13 @@ void blend_heat(std::vector<uint8_t>& rgb, const at::Tensor& heat, double alpha)
   const at::Tensor h = heat.detach().to(at::kFloat).contiguous().reshape({-1});
   const float* v = h.data_ptr<float>();
   for (int64_t i = 0; i < h.numel(); ++i) {
-    const Rgb c = viridis(std::isfinite(v[i]) ? v[i] : 0.0);
+    const double value = std::isfinite(v[i]) ? std::clamp(static_cast<double>(v[i]), 0.0, 1.0) : 0.0;
+    const Rgb c = viridis(value);
+    // Opacity grows with the heat, so cold regions keep the anatomy readable.
+    const double a = alpha * value;
     for (int ch = 0; ch < 3; ++ch) {
       uint8_t& px = rgb[static_cast<size_t>(3 * i + ch)];
-      px = to_byte((1.0 - alpha) * px + alpha * c[static_cast<size_t>(ch)]);
+      px = to_byte((1.0 - a) * px + a * c[static_cast<size_t>(ch)]);
     }
   }
 }

@@ -25,7 +25,7 @@ int64_t representative_slice(const at::Tensor& mask);
 //  - image_slice (Y, X): windowed linearly to its 1st-99th percentiles (min-max when those
 //    coincide) as grayscale;
 //  - heat_slice (Y, X) in [0, 1] (clamped; undefined = none): viridis colour blended over the
-//    whole slice with weight `alpha` in [0, 1];
+//    slice with weight `alpha * heat` (alpha in [0, 1]), so zero heat leaves the image as is;
 //  - mask_slice (Y, X) labels (undefined = none): a 1-pixel opaque contour, one colour per label
 //    (the label's pixels with a 4-neighbour of another label or outside the image).
 std::vector<uint8_t> render_overlay(const at::Tensor& image_slice,

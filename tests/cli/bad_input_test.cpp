@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "cli_helpers.h"
 #include "io/image_io.h"
@@ -108,7 +109,9 @@ TEST(CliInfo, PrintsGeometryAsJson) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   r = unetx("info " + (d / "c/images/phantom_0000.nii.gz").string() + " --json", d / "o");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("12"), std::string::npos);
+  auto info = nlohmann::json::parse(r.out);
+  EXPECT_EQ(info["size"], nlohmann::json::array({12, 10, 6}));
+  EXPECT_EQ(info["spacing"], nlohmann::json::array({1.0, 1.0, 1.0}));
   auto r2 = unetx("info " + (d / "missing.nii.gz").string(), d / "o2");
   EXPECT_EQ(r2.exit_code, 1);
   EXPECT_NE(r2.err.find("missing.nii.gz"), std::string::npos);

@@ -80,8 +80,8 @@ TEST(RenderOverlay, BlendsViridisWhereTheHeatIs) {
   const std::vector<uint8_t> rgb = render_overlay(ramp(), heat, at::Tensor(), 0.45);
   // 0.55 * 128 + 0.45 * viridis(1) = 0.55 * 128 + 0.45 * (253, 231, 37)
   EXPECT_EQ(pixel(rgb, 101, 0, 50), (Rgb{184, 174, 87}));
-  // heat 0 over black: 0.45 * viridis(0) = 0.45 * (68, 1, 84)
-  EXPECT_EQ(pixel(rgb, 101, 0, 0), (Rgb{31, 0, 38}));
+  // heat 0 leaves the grayscale pixel (black at the ramp's start) untouched
+  EXPECT_EQ(pixel(rgb, 101, 0, 0), (Rgb{0, 0, 0}));
 }
 
 TEST(RenderOverlay, DrawsAOnePixelContourPerLabel) {
