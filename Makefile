@@ -36,7 +36,8 @@ test-fast: build
 	cd $(BUILD) && ctest --output-on-failure -L unit -LE slow -j$(JOBS)
 
 test-sanitize: setup
-	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DUNETX_SANITIZE=ON \
+	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Sanitize -DUNETX_SANITIZE=ON \
+	      -DCMAKE_CXX_FLAGS_SANITIZE="-O0 -g1" -DCMAKE_C_FLAGS_SANITIZE="-O0 -g1" \
 	      -DUNETX_BUILD_BENCH=OFF
 	cmake --build $(ASAN_BUILD) -j$(JOBS) --target test_io test_models test_pipeline test_xai \
 	      test_distributed
