@@ -1,1 +1,0 @@
-// Placeholder translation unit for a room with no sources yet.
