@@ -32,6 +32,7 @@ Plan make_plan(const io::Cohort& cohort, const PreprocessSettings& s) {
   std::array<std::vector<double>, 3> spacings;
   std::array<std::vector<int64_t>, 3> sizes;
   int channels = 0;
+  int max_label = 1;
   for (const auto& c : cohort.cases) {
     try {
       io::Volume v = io::read_image(c.images.front());
@@ -40,6 +41,8 @@ Plan make_plan(const io::Cohort& cohort, const PreprocessSettings& s) {
         sizes[a].push_back(v.size()[a]);
       }
       channels = std::max<int>(channels, static_cast<int>(c.images.size() * v.channels()));
+      // The highest label value fixes the class count before any case is prepared.
+      if (c.label) max_label = std::max(max_label, io::read_image(*c.label).data.max().item<int>());
     } catch (const std::exception& e) {
       spdlog::warn("fingerprint: skipping case {}: {}", c.id, e.what());
     }
@@ -68,6 +71,11 @@ Plan make_plan(const io::Cohort& cohort, const PreprocessSettings& s) {
   plan.batch_size = s.batch_size > 0 ? s.batch_size : (s.spatial_dims == 2 ? 8 : 2);
   plan.network = {
       {"name", "unet"}, {"features", s.features}, {"dropout", s.dropout}, {"norm", s.norm}};
+  plan.labels = {"background"};
+  for (int k = 1; k <= max_label; ++k)
+    plan.labels.push_back(k < static_cast<int>(s.label_names.size())
+                              ? s.label_names[k]
+                              : "label_" + std::to_string(k));
   return plan;
 }
 
@@ -86,7 +94,7 @@ RunSummary run_preprocess(const PreprocessSettings& s, dist::Communicator& comm)
   CohortTask task;
   task.what = "preprocess";
   task.output = s.output;
-  task.columns = {"image", "label", "max_label"};
+  task.columns = {"image", "label"};
   task.outputs = [&](const io::Case& c) {
     std::vector<fs::path> files{cases_dir / (c.id + ".nii")};
     if (c.label) files.push_back(cases_dir / (c.id + "_label.nii"));
@@ -104,28 +112,18 @@ RunSummary run_preprocess(const PreprocessSettings& s, dist::Communicator& comm)
     io::Volume out_image{prepared.image, prepared.geometry, {}};
     const fs::path image_file = cases_dir / (c.id + ".nii");
     io::write_image(out_image, image_file);
-    std::map<std::string, std::string> row{
-        {"image", relative_to(image_file, s.output)}, {"label", ""}, {"max_label", "0"}};
+    std::map<std::string, std::string> row{{"image", relative_to(image_file, s.output)},
+                                           {"label", ""}};
     if (prepared.label.defined()) {
       const fs::path label_file = cases_dir / (c.id + "_label.nii");
       io::write_image(io::Volume{prepared.label, prepared.geometry, {}}, label_file);
       row["label"] = relative_to(label_file, s.output);
-      row["max_label"] = std::to_string(prepared.label.max().item<int>());
     }
     return row;
   };
   RunSummary summary = run_cohort(cohort, task, comm);
   if (!comm.is_root()) return summary;
 
-  int max_label = 1;
-  for (const auto& row : io::read_manifest(s.output / "manifest.csv"))
-    if (row.status == "ok" && row.columns.count("max_label"))
-      max_label = std::max(max_label, std::stoi(row.columns.at("max_label")));
-  plan.labels = {"background"};
-  for (int k = 1; k <= max_label; ++k)
-    plan.labels.push_back(k < static_cast<int>(s.label_names.size())
-                              ? s.label_names[k]
-                              : "label_" + std::to_string(k));
   plan.save(s.output / "plan.json");
   spdlog::info("wrote {} ({} classes)", (s.output / "plan.json").string(), plan.num_classes());
   return summary;

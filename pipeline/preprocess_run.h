@@ -26,8 +26,8 @@ struct PreprocessSettings {
   std::vector<std::string> label_names;  // default: background, label_1, ...
 };
 
-// Plans from the cohort's fingerprint, then preprocesses every case (skipping those a previous
-// run finished). Writes plan.json after all cases so it knows the highest label value seen.
+// Plans from the cohort's fingerprint (spacings, sizes, channels, highest label value), then
+// preprocesses every case (skipping those a previous run finished) and writes plan.json.
 RunSummary run_preprocess(const PreprocessSettings& settings, dist::Communicator& comm);
 
 }  // namespace unetx::pipeline
