@@ -63,7 +63,7 @@ RunSummary run_cohort(const io::Cohort& cohort, const CohortTask& task, dist::Co
   for (size_t i = 0; i < cohort.cases.size(); ++i) {
     mine[i] = static_cast<int>(i % comm.size()) == comm.rank();
     my_count += mine[i];
-    rows[i] = {cohort.cases[i].id, {}, "failed: not run"};
+    rows[i] = {cohort.cases[i].id, {}, "pending"};  // a killed run leaves these
   }
 
   // Missing inputs are reported together before any work, then those cases fail alone.
