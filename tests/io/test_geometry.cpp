@@ -3,21 +3,14 @@
 
 #include <cmath>
 
+#include "geometry_fixture.h"
 #include "io/error.h"
 #include "io/volume.h"
 
 namespace unetx::io {
 namespace {
 
-// 30 degrees about z, combined with a flip of the z axis (determinant -1).
-Geometry rotated_geometry() {
-  const double c = std::cos(M_PI / 6), s = std::sin(M_PI / 6);
-  Geometry g;
-  g.spacing = {0.7, 1.3, 2.5};
-  g.origin = {-12.5, 30.25, 7.0};
-  g.direction = {c, -s, 0, s, c, 0, 0, 0, -1};
-  return g;
-}
+using test::rotated_geometry;
 
 TEST(Geometry, IndexToPhysicalMatchesHandComputedPoint) {
   const Geometry g = rotated_geometry();

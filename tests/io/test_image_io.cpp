@@ -13,6 +13,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "geometry_fixture.h"
 #include "io/error.h"
 #include "io/image_io.h"
 #include "temp_dir.h"
@@ -22,14 +23,7 @@ namespace {
 
 using test::TempDir;
 
-Geometry rotated_geometry() {
-  const double c = std::cos(M_PI / 6), s = std::sin(M_PI / 6);
-  Geometry g;
-  g.spacing = {0.7, 1.3, 2.5};
-  g.origin = {-12.5, 30.25, 7.0};
-  g.direction = {c, -s, 0, s, c, 0, 0, 0, -1};
-  return g;
-}
+using test::rotated_geometry;
 
 // (C, Z, Y, X) = (c, 3, 4, 5): distinct extents so any axis mix-up changes the shape or values.
 Volume make_volume(at::ScalarType type, int64_t channels = 1) {
