@@ -6,15 +6,15 @@
 
 #include "io/volume.h"
 
-namespace unetx::io::test {
+namespace unetx::test {
 
-inline Geometry rotated_geometry() {
+inline io::Geometry rotated_geometry() {
   const double c = std::cos(M_PI / 6), s = std::sin(M_PI / 6);
-  Geometry g;
+  io::Geometry g;
   g.spacing = {0.7, 1.3, 2.5};
   g.origin = {-12.5, 30.25, 7.0};
   g.direction = {c, -s, 0, s, c, 0, 0, 0, -1};
   return g;
 }
 
-}  // namespace unetx::io::test
+}  // namespace unetx::test
