@@ -6,6 +6,7 @@
 #include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <numeric>
 #include <set>
 
 #include "io/atomic_file.h"
@@ -41,9 +42,8 @@ double case_dice(models::SegmentationModel& model, const PreparedCase& c, const 
   options.bf16 = bf16;
   at::Tensor probs = predict_probabilities(model, c.image, plan, options);
   at::Tensor pred = probs.argmax(0, /*keepdim=*/true).to(at::kByte);
-  double sum = 0.0;
-  for (int k = 1; k < plan.num_classes(); ++k) sum += overlap(pred, c.label, k).dice();
-  return plan.num_classes() > 1 ? sum / (plan.num_classes() - 1) : 0.0;
+  const std::vector<double> dice = dice_per_class(pred, c.label, plan.num_classes());
+  return dice.empty() ? 0.0 : std::accumulate(dice.begin(), dice.end(), 0.0) / dice.size();
 }
 
 // Averages gradients over ranks (a plain per-parameter allreduce; fused buckets come later).
