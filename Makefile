@@ -7,13 +7,17 @@ JOBS       ?= $(shell nproc)
 CUDA_ROOT  ?= /usr/local/cuda
 CTEST_ARGS ?=
 
-.PHONY: all setup configure build demo test test-main test-sanitize test-nccl-link test-fast \
+.PHONY: all setup test-data configure build demo test test-main test-sanitize test-nccl-link test-fast \
         bench format clean
 
 all: build
 
 setup:
 	bash scripts/setup.sh
+
+# Conformance files other tools wrote (pydicom's and nibabel's test data), from Debian packages.
+test-data:
+	bash scripts/fetch_test_data.sh
 
 configure: setup
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release
@@ -28,14 +32,14 @@ demo: build
 # and the NCCL communicator compiled and linked against CUDA + NCCL.
 test: test-main test-sanitize test-nccl-link
 
-test-main: build
+test-main: build test-data
 	cd $(BUILD) && ctest --output-on-failure --timeout 1200 -j$(JOBS) $(CTEST_ARGS)
 
 # Quick loop while developing: unit tests only, no slow ones.
-test-fast: build
+test-fast: build test-data
 	cd $(BUILD) && ctest --output-on-failure -L unit -LE slow -j$(JOBS)
 
-test-sanitize: setup
+test-sanitize: setup test-data
 	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Sanitize -DUNETX_SANITIZE=ON \
 	      -DCMAKE_CXX_FLAGS_SANITIZE="-O0 -g1" -DCMAKE_C_FLAGS_SANITIZE="-O0 -g1" \
 	      -DUNETX_BUILD_BENCH=OFF

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "io/csv.h"
+#include "io/dicom_series.h"
 #include "io/error.h"
 #include "io/json_file.h"
 
@@ -148,19 +149,33 @@ Cohort read_msd_cohort(const fs::path& file, const std::string& section) {
   return cohort;
 }
 
+// A folder cohort: each image file in it is a case (id = file name without extension), and
+// each subfolder holding DICOM files is a case (id = subfolder name; its series is assembled
+// when the case is read). A folder that holds only DICOM files is itself one case.
 Cohort read_folder_cohort(const fs::path& folder) {
-  std::vector<fs::path> files;
+  std::vector<std::pair<std::string, fs::path>> found;  // (id, image path)
+  bool has_loose_dicom = false;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(folder, ec)) {
     const std::string name = entry.path().filename().string();
     if (name.empty() || name[0] == '.') continue;  // hidden files, and our own .tmp- files
-    if (image_extension_length(name) == 0 || !entry.is_regular_file(ec)) continue;
-    files.push_back(entry.path());
+    if (entry.is_directory(ec)) {
+      if (is_dicom_folder(entry.path())) found.emplace_back(name, entry.path());
+    } else if (image_extension_length(name) > 0) {
+      found.emplace_back(id_from_file(entry.path()), entry.path());
+    } else if (!has_loose_dicom && entry.is_regular_file(ec)) {
+      has_loose_dicom = is_dicom_file(entry.path());
+    }
   }
   if (ec) throw Error(folder.string(), "cannot list folder: " + ec.message());
-  std::sort(files.begin(), files.end());
+  if (found.empty() && has_loose_dicom) {
+    found.emplace_back(folder.filename().empty() ? folder.parent_path().filename().string()
+                                                 : folder.filename().string(),
+                       folder);
+  }
+  std::sort(found.begin(), found.end());
   Cohort cohort{folder, {}};
-  for (const fs::path& f : files) cohort.cases.push_back(Case{id_from_file(f), {f}, {}, {}});
+  for (const auto& [id, path] : found) cohort.cases.push_back(Case{id, {path}, {}, {}});
   return cohort;
 }
 

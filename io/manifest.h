@@ -26,7 +26,8 @@ struct Cohort {
 
 // Reads `input`: a CSV with header (case_id, image | image_0.., [label], extra...), an MSD
 // dataset.json ("training"/"test" lists; `section` picks one, default "training"), or a folder
-// of NIfTI/MHA/NRRD images (case id = file name without extension). Paths in a manifest are
+// of NIfTI/MHA/NRRD images (case id = file name without extension) and/or DICOM case folders
+// (case id = folder name; a folder of DICOM files alone is one case). Paths in a manifest are
 // relative to the manifest's folder. Throws unetx::Error naming the file on a missing/empty
 // manifest or a duplicate or unsafe case id. Missing image/label files are not errors here
 // (see missing_files): one absent case must not stop a cohort.

@@ -46,6 +46,33 @@ void check_4d(const std::string& id, const at::Tensor& t, const char* what) {
   }
 }
 
+// Input that would train or predict garbage without failing: refused with the reason.
+void check_image(const std::string& id, const io::Volume& image, const Plan& plan) {
+  check_4d(id, image.data, "image");
+  if (image.data.size(0) != plan.in_channels) {
+    throw Error(id, "image has " + std::to_string(image.data.size(0)) + " channels, the plan " +
+                        std::to_string(plan.in_channels));
+  }
+  const auto& sp = image.geometry.spacing;
+  for (double s : sp) {
+    if (!(s > 0) || !std::isfinite(s)) {
+      throw Error(id, "image spacing " + std::to_string(sp[0]) + " x " + std::to_string(sp[1]) +
+                          " x " + std::to_string(sp[2]) + " mm: every spacing must be positive");
+    }
+  }
+  if (plan.spatial_dims == 3 && image.data.size(1) == 1) {
+    throw Error(id, "2-D image (one slice) where the plan expects 3-D volumes");
+  }
+  if (at::isFloatingType(image.data.scalar_type())) {
+    const int64_t nan = image.data.isnan().sum().item<int64_t>();
+    const int64_t inf = image.data.isinf().sum().item<int64_t>();
+    if (nan + inf > 0) {
+      throw Error(id, "image holds " + std::to_string(nan) + " NaN and " + std::to_string(inf) +
+                          " infinite voxels");
+    }
+  }
+}
+
 at::Tensor prepare_label(const std::string& id, const io::Volume& label, const io::Volume& image,
                          const Plan& plan, const std::array<double, 3>& spacing_to,
                          const std::array<int64_t, 3>& size_to) {
@@ -72,11 +99,7 @@ at::Tensor prepare_label(const std::string& id, const io::Volume& label, const i
 
 PreparedCase prepare_case(const std::string& id, const io::Volume& image, const io::Volume* label,
                           const Plan& plan) {
-  check_4d(id, image.data, "image");
-  if (image.data.size(0) != plan.in_channels) {
-    throw Error(id, "image has " + std::to_string(image.data.size(0)) + " channels, the plan " +
-                        std::to_string(plan.in_channels));
-  }
+  check_image(id, image, plan);
   PreparedCase pc;
   pc.id = id;
   pc.original_geometry = image.geometry;

@@ -24,8 +24,9 @@ struct PreparedCase {
 // Resamples `image` (linear) and `label` (nearest; may be null) to the plan's target spacing and
 // z-scores the image. With plan.spatial_dims == 2 the z spacing is left as it is (slices are
 // independent samples; only the in-plane spacing is unified). Throws unetx::Error(id, ...) when
-// the channel count differs from the plan, when the label is not on the image's grid ("label grid
-// differs from image: size, spacing, ...") or when it holds values outside the plan's labels.
+// the channel count differs from the plan, when a spacing is not positive, when a 3-D plan gets a
+// one-slice image, when the image holds NaN/Inf voxels, when the label is not on the image's grid
+// ("label grid differs from image: size, spacing, ...") or holds values outside the plan's labels.
 PreparedCase prepare_case(const std::string& id, const io::Volume& image, const io::Volume* label,
                           const Plan& plan);
 

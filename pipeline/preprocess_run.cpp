@@ -36,6 +36,9 @@ Plan make_plan(const io::Cohort& cohort, const PreprocessSettings& s) {
   for (const auto& c : cohort.cases) {
     try {
       io::Volume v = io::read_image(c.images.front());
+      // A case with a broken spacing fails later on its own; it must not skew the median.
+      const auto& sp = v.geometry.spacing;
+      if (!(sp[0] > 0 && sp[1] > 0 && sp[2] > 0)) continue;
       for (int a = 0; a < 3; ++a) {
         spacings[a].push_back(v.geometry.spacing[a]);
         sizes[a].push_back(v.size()[a]);

@@ -12,7 +12,7 @@ PACKAGES=(
   libinsighttoolkit5-dev                     # NIfTI / MHA / NRRD through ITK
   libboost-program-options-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  nlohmann-json3-dev libpng-dev zlib1g-dev
+  nlohmann-json3-dev libpng-dev zlib1g-dev libdeflate-dev
   mricron-data                               # Colin27 T1 + brain mask: the demo's real data
 )
 

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "cli_helpers.h"
@@ -98,6 +100,41 @@ TEST(CliBadInput, BrokenCasesFailAloneAndLeaveNoPartialFiles) {
   EXPECT_EQ(rows[3].status, "ok");
   EXPECT_NE(rows[4].status.find("no such file"), std::string::npos) << rows[4].status;
   EXPECT_TRUE(fs::exists(d / "pre/cases/phantom_0003.nii"));
+  EXPECT_FALSE(fs::exists(d / "pre/cases/phantom_0001.nii"));
+  EXPECT_EQ(temp_files_under(d), 0);
+}
+
+TEST(CliBadInput, NonFiniteZeroSpacingAnd2DCasesFailAlone) {
+  fs::path d = fresh_dir("bad_values");
+  auto r = unetx("synth -o " + (d / "cohort").string() + " --cases 4 --size 16,16,8", d);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const fs::path images = d / "cohort/images";
+  // Case 0: two NaN and one +Inf voxel in a float image.
+  io::Volume nan = io::read_image(images / "phantom_0000.nii.gz");
+  nan.data = nan.data.to(at::kFloat);
+  nan.data.view(-1)[3] = std::nan("");
+  nan.data.view(-1)[40] = std::nan("");
+  nan.data.view(-1)[41] = std::numeric_limits<float>::infinity();
+  io::write_image(nan, images / "phantom_0000.nii.gz");
+  // Case 1: one slice of a volume where the plan is 3-D (image and label both 2-D).
+  for (const char* sub : {"images", "labels"}) {
+    const fs::path f = d / "cohort" / sub / "phantom_0001.nii.gz";
+    io::Volume v = io::read_image(f);
+    v.data = v.data.narrow(1, 3, 1).contiguous();
+    io::write_image(v, f);
+  }
+  r = unetx("preprocess -i " + (d / "cohort/manifest.csv").string() + " -o " +
+                (d / "pre").string() + " --features 8,16",
+            d);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  auto rows = io::read_manifest(d / "pre/manifest.csv");
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[0].status, "failed: phantom_0000: image holds 2 NaN and 1 infinite voxels");
+  EXPECT_NE(rows[1].status.find("2-D image"), std::string::npos) << rows[1].status;
+  EXPECT_EQ(rows[2].status, "ok");
+  EXPECT_EQ(rows[3].status, "ok");
+  EXPECT_NE(r.err.find("phantom_0000"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(d / "pre/cases/phantom_0000.nii"));
   EXPECT_FALSE(fs::exists(d / "pre/cases/phantom_0001.nii"));
   EXPECT_EQ(temp_files_under(d), 0);
 }

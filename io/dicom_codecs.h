@@ -1,0 +1,11 @@
+// DCMTK keeps its pixel-data codecs in a global registry; unetx registers them once per process
+// (thread-safe) before the first DICOM read or write.
+#pragma once
+
+namespace unetx::io {
+
+// Registers DCMTK's JPEG, JPEG-LS and RLE decoders and encoders; later calls do nothing.
+// The registrations live until the process exits (DCMTK's cleanup() must not race readers).
+void register_dicom_codecs();
+
+}  // namespace unetx::io
