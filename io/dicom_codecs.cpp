@@ -6,6 +6,7 @@
 #include <dcmtk/dcmjpeg/djencode.h>
 #include <dcmtk/dcmjpls/djdecode.h>
 #include <dcmtk/dcmjpls/djencode.h>
+#include <dcmtk/oflog/oflog.h>
 
 #include <mutex>
 
@@ -14,6 +15,9 @@ namespace unetx::io {
 void register_dicom_codecs() {
   static std::once_flag once;
   std::call_once(once, [] {
+    // DCMTK would print its own parser warnings to stderr; unetx reports problems through
+    // unetx::Error and its own log, and stderr must not carry attribute values.
+    OFLog::configure(OFLogger::FATAL_LOG_LEVEL);
     DJDecoderRegistration::registerCodecs();
     DJEncoderRegistration::registerCodecs();
     DJLSDecoderRegistration::registerCodecs();

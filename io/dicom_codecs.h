@@ -4,7 +4,8 @@
 
 namespace unetx::io {
 
-// Registers DCMTK's JPEG, JPEG-LS and RLE decoders and encoders; later calls do nothing.
+// Registers DCMTK's JPEG, JPEG-LS and RLE decoders and encoders and turns DCMTK's own logging
+// down to fatal errors; later calls do nothing.
 // The registrations live until the process exits (DCMTK's cleanup() must not race readers).
 void register_dicom_codecs();
 

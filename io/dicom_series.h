@@ -22,7 +22,7 @@ namespace fs = std::filesystem;
 
 // One z slice of an assembled volume: the instance (and frame, for multi-frame objects) it
 // came from, in volume order (z = 0 first).
-struct DicomSliceRef {
+struct DicomSliceRef {  // all empty for a slice inserted where the series had a gap
   std::string sop_class_uid;
   std::string sop_instance_uid;
   int frame = 0;  // 1-based frame number in a multi-frame instance; 0 for single-frame
@@ -54,8 +54,26 @@ struct DicomScan {
 // Throws unetx::Error(folder, ...) when the folder does not exist.
 DicomScan scan_dicom_folder(const fs::path& folder);
 
+// Reading policy (what read_dicom_series does with data that is not clean):
+//  - values: Rescale Slope/Intercept (per frame for enhanced objects; DoseGridScaling for RT
+//    Dose) applied, giving float32; without a rescale the stored type is kept (see
+//    stored_dtype in dicom_pixels.h). MONOCHROME1 is inverted within the stored range so
+//    higher = brighter, as in MONOCHROME2. RGB gives C = 3 (one channel per sample); other
+//    colour models (YBR_* uncompressed, PALETTE COLOR) are refused.
+//  - a missing slice (a gap of about k >= 2 median steps) is inserted as k - 1 slices filled
+//    by linear interpolation of their neighbours, with a warning naming the positions; its
+//    DicomSliceRef is empty (no instance to reference).
+//  - uneven steps: warning naming the steps; the median step is used.
+//  - mixed orientations, pixel spacings or sizes, duplicate positions: unetx::Error.
+//  - frames without any ImagePositionPatient (secondary capture): file order, identity
+//    direction, spacing from SpacingBetweenSlices/SliceThickness/1 mm.
+//  - JPEG 2000 is decoded by ITK's GDCMImageIO (DCMTK has no decoder for it).
 struct DicomVolume {
-  Volume volume;  // (C=1, Z, Y, X); float32 when a rescale is not the identity, else as stored
+  Volume volume;  // (C, Z, Y, X): C = 1, or 3 for RGB; float32 when a rescale is not the
+                  // identity, else the stored type. meta: format, pixel_type, modality,
+                  // series_uid, study_uid, frame_of_reference_uid, sop_class_uid,
+                  // transfer_syntax, photometric, bits_stored, rescale_slope/intercept,
+                  // number_of_files (never patient-identifying attributes)
   DicomSeriesInfo info;
   std::vector<std::string> warnings;  // what was done to read a series that was not clean
 };

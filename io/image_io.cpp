@@ -3,15 +3,19 @@
 #include <itkImage.h>
 #include <itkImageFileWriter.h>
 #include <itkImageIOFactory.h>
-#include <spdlog/spdlog.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <optional>
 
 #include "io/atomic_file.h"
 #include "io/error.h"
 #include "io/nifti_check.h"
+#include "io/nifti_geometry.h"
+#include "io/nifti_header.h"
+#include "io/nifti_reader.h"
 
 namespace unetx::io {
 namespace {
@@ -121,27 +125,6 @@ at::Tensor read_pixels(itk::ImageIOBase& io, const PixelKind& kind, int64_t coun
   return widen<uint32_t>(raw, count, kind.keep);
 }
 
-// Geometry of the first (up to) 3 axes, as ITK reports it; missing axes stay identity.
-Geometry read_geometry(const itk::ImageIOBase& io) {
-  Geometry g;
-  const unsigned n = std::min(3u, io.GetNumberOfDimensions());
-  for (unsigned c = 0; c < n; ++c) {
-    g.spacing[c] = io.GetSpacing(c);
-    g.origin[c] = io.GetOrigin(c);
-    const std::vector<double> column = io.GetDirection(c);
-    for (unsigned r = 0; r < n && r < column.size(); ++r) g.direction[r * 3 + c] = column[r];
-  }
-  const Mat3& m = g.direction;
-  const double det = m[0] * (m[4] * m[8] - m[5] * m[7]) - m[1] * (m[3] * m[8] - m[5] * m[6]) +
-                     m[2] * (m[3] * m[7] - m[4] * m[6]);
-  if (!(std::abs(det) > 1e-6)) {
-    // Same fallback as itk::ImageFileReader: a degenerate direction cannot map voxels to mm.
-    spdlog::warn("{}: degenerate direction matrix, using identity", io.GetFileName());
-    g.direction = Geometry{}.direction;
-  }
-  return g;
-}
-
 Volume read_with(itk::ImageIOBase& io, const std::string& name) {
   io.SetFileName(name);
   io.ReadImageInformation();
@@ -167,7 +150,7 @@ Volume read_with(itk::ImageIOBase& io, const std::string& name) {
   } else {
     v.data = flat.view({dims[3], dims[2], dims[1], dims[0]});
   }
-  v.geometry = read_geometry(io);
+  v.geometry = geometry_from_image_io(io);
   v.meta["pixel_type"] = kind.name;
   if (comps > 1) v.meta["pixel_kind"] = itk::ImageIOBase::GetPixelTypeAsString(io.GetPixelType());
   return v;
@@ -213,6 +196,22 @@ void write_dims(const at::Tensor& data, const Geometry& g, const std::string& fi
   }
 }
 
+// The NIfTI header of a .nii, .nii.gz or .hdr file (first 540 bytes, inflated if gzip); nullopt
+// for other files.
+std::optional<NiftiHeader> read_nifti_header_file(const fs::path& path) {
+  const std::string lower = lower_name(path);
+  if (!ends_with(lower, ".nii") && !ends_with(lower, ".nii.gz") && !ends_with(lower, ".hdr")) {
+    return std::nullopt;
+  }
+  unsigned char head[540] = {};
+  int got = 0;
+  if (gzFile f = gzopen(path.c_str(), "rb")) {  // gzread reads uncompressed files as they are
+    got = gzread(f, head, sizeof head);
+    gzclose(f);
+  }
+  return parse_nifti_header(head, got > 0 ? static_cast<size_t>(got) : 0);
+}
+
 }  // namespace
 
 std::string dtype_name(at::ScalarType type) {
@@ -247,17 +246,41 @@ Volume read_image(const fs::path& path) {
   std::error_code ec;
   if (!fs::exists(path, ec)) throw Error(name, "no such file");
   if (fs::is_directory(path, ec)) throw Error(name, "is a folder, not an image file");
+  try {
+    if (std::optional<Volume> v = read_nifti_fast(path)) {
+      check_spacing(v->geometry, name);
+      return std::move(*v);
+    }
+  } catch (const itk::ExceptionObject& e) {  // from ITK's header reading of a NIfTI-1 file
+    throw Error(name, "cannot read image: " + one_line(e.GetDescription()));
+  } catch (const std::bad_alloc&) {
+    throw Error(name, "cannot read image: out of memory (corrupt header?)");
+  }
+  return read_image_itk(path);
+}
+
+Volume read_image_itk(const fs::path& path) {
+  const std::string name = path.string();
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw Error(name, "no such file");
+  if (fs::is_directory(path, ec)) throw Error(name, "is a folder, not an image file");
   check_nifti_complete(path);
+  const std::optional<NiftiHeader> nifti = read_nifti_header_file(path);
+  if (nifti) check_nifti_header(*nifti, name);
   itk::ImageIOBase::Pointer io =
       itk::ImageIOFactory::CreateImageIO(name.c_str(), itk::IOFileModeEnum::ReadMode);
   if (!io) throw Error(name, "cannot read image: no ITK reader recognises this file");
+  Volume v;
   try {
-    return read_with(*io, name);
+    v = read_with(*io, name);
   } catch (const itk::ExceptionObject& e) {
     throw Error(name, "cannot read image: " + one_line(e.GetDescription()));
   } catch (const std::bad_alloc&) {
     throw Error(name, "cannot read image: out of memory (corrupt header?)");
   }
+  if (nifti) add_nifti_scaling_meta(*nifti, v);
+  check_spacing(v.geometry, name);
+  return v;
 }
 
 Volume read_channels(const std::vector<fs::path>& paths) {

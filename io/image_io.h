@@ -18,7 +18,18 @@ namespace fs = std::filesystem;
 // of vector/RGB pixels become channels. Geometry is ITK's for the first 3 axes (LPS).
 // meta["pixel_type"] is the on-disk component type ("uint8", "int16", "float32", ...).
 // Throws unetx::Error(path, reason) for a missing, unreadable or unsupported file.
+// Single-file NIfTI-1/2 (.nii, .nii.gz) goes through unetx's own decoder (io/nifti_reader.h:
+// libdeflate, bit-identical to ITK for NIfTI-1, and NIfTI-2 which ITK 5.2 cannot read);
+// everything else through ITK. NIfTI scaling (scl_slope/scl_inter) is applied as ITK 5.2 does:
+// scaled integer data becomes float32 (see nifti_reader.h for the exact rule and metadata).
+// Zero, negative or non-finite spacing is refused. NaN/Inf voxels are read as they are; see
+// find_bad_voxels (io/nifti_check.h).
 Volume read_image(const fs::path& path);
+
+// The same through ITK's ImageIO only (NIfTI completeness check included, no fast path): the
+// reference read_image's NIfTI decoder is tested against and bench_io compares with.
+// Cannot read NIfTI-2 (ITK 5.2).
+Volume read_image_itk(const fs::path& path);
 
 // Reads one file per channel and stacks them along C (dtypes promoted to a common type).
 // Throws unetx::Error naming the offending file when its grid differs from the first file's.

@@ -3,6 +3,8 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <cctype>
 #include <cstdint>
 #include <cstring>
@@ -11,52 +13,19 @@
 #include <string>
 
 #include "io/error.h"
+#include "io/nifti_header.h"
 
 namespace unetx::io {
 namespace {
 
 namespace fs = std::filesystem;
 
-template <typename T>
-T load(const unsigned char* p, bool swap) {
-  unsigned char b[sizeof(T)];
-  std::memcpy(b, p, sizeof(T));
-  if (swap) std::reverse(b, b + sizeof(T));
-  T v;
-  std::memcpy(&v, b, sizeof(T));
-  return v;
-}
-
-// Bytes the header promises (vox_offset + voxel data), from the NIfTI-1 (348-byte) or NIfTI-2
-// (540-byte) header in either byte order; nullopt when the header is not recognised.
+// Bytes the header promises (data offset + voxel data); nullopt when the header is not
+// recognised or is header-only.
 std::optional<uint64_t> expected_bytes(const unsigned char* h, size_t n) {
-  if (n < 4) return std::nullopt;
-  for (bool swap : {false, true}) {
-    const int32_t size = load<int32_t>(h, swap);
-    uint64_t voxels = 1, offset = 0, bitpix = 0;
-    if (size == 348 && n >= 348) {
-      const int16_t ndim = load<int16_t>(h + 40, swap);
-      if (ndim < 1 || ndim > 7) return std::nullopt;
-      for (int i = 1; i <= ndim; ++i)
-        voxels *= std::max<int16_t>(1, load<int16_t>(h + 40 + 2 * i, swap));
-      bitpix = static_cast<uint64_t>(std::max<int16_t>(0, load<int16_t>(h + 72, swap)));
-      offset = static_cast<uint64_t>(std::max(0.0f, load<float>(h + 108, swap)));
-    } else if (size == 540 && n >= 540) {
-      const int64_t ndim = load<int64_t>(h + 16, swap);
-      if (ndim < 1 || ndim > 7) return std::nullopt;
-      for (int i = 1; i <= ndim; ++i)
-        voxels *= std::max<int64_t>(1, load<int64_t>(h + 16 + 8 * i, swap));
-      bitpix = static_cast<uint64_t>(std::max<int16_t>(0, load<int16_t>(h + 14, swap)));
-      offset = static_cast<uint64_t>(std::max<int64_t>(0, load<int64_t>(h + 168, swap)));
-    } else {
-      continue;
-    }
-    if (bitpix == 0) return std::nullopt;
-    // A header-only .nii (vox_offset 0) is not a single-file image; leave it to ITK.
-    if (offset == 0) return std::nullopt;
-    return offset + voxels * bitpix / 8;
-  }
-  return std::nullopt;
+  const std::optional<NiftiHeader> header = parse_nifti_header(h, n);
+  if (!header || header->bitpix <= 0 || !header->single_file) return std::nullopt;
+  return header->data_offset() + header->voxel_count() * static_cast<uint64_t>(header->bitpix) / 8;
 }
 
 // Decompressed length of a gzip file; nullopt if the stream is corrupt or cut short.
@@ -98,6 +67,7 @@ void check_nifti_complete(const fs::path& path) {
     n = got > 0 ? static_cast<size_t>(got) : 0;
     gzclose(f);
   }
+  if (const auto parsed = parse_nifti_header(header, n)) check_nifti_header(*parsed, path.string());
   const std::optional<uint64_t> expected = expected_bytes(header, n);
   if (!expected) return;
 
@@ -128,6 +98,50 @@ void check_nifti_complete(const fs::path& path) {
   if (*length < *expected) {
     truncated(path, std::to_string(*length) + " of " + std::to_string(*expected) + " bytes");
   }
+}
+
+void check_nifti_header(const NiftiHeader& header, const std::string& file) {
+  const int64_t n = std::min<int64_t>(3, header.dim[0]);
+  for (int64_t i = 1; i <= n; ++i) {
+    const double d = header.pixdim[i];
+    if (!(d > 0) || !std::isfinite(d)) {
+      char value[32];
+      std::snprintf(value, sizeof value, "%g", d);
+      throw Error(file, std::string("cannot read image: invalid voxel spacing in header (pixdim[") +
+                            std::to_string(i) + "] = " + value + ")");
+    }
+  }
+}
+
+void check_spacing(const Geometry& geometry, const std::string& file) {
+  for (int i = 0; i < 3; ++i) {
+    const double d = geometry.spacing[i];
+    if (!(d > 0) || !std::isfinite(d)) {
+      char value[32];
+      std::snprintf(value, sizeof value, "%g", d);
+      throw Error(file, std::string("cannot read image: invalid voxel spacing (axis ") +
+                            "xyz"[i] + " = " + value + ")");
+    }
+  }
+}
+
+std::optional<std::string> find_bad_voxels(const Volume& volume) {
+  const at::Tensor& d = volume.data;
+  if (!d.defined() || !d.is_floating_point()) return std::nullopt;
+  const int64_t nan = d.isnan().sum().item<int64_t>();
+  const int64_t inf = d.isinf().sum().item<int64_t>();
+  if (nan == 0 && inf == 0) return std::nullopt;
+  std::string text;
+  if (nan > 0) text = std::to_string(nan) + " NaN";
+  if (inf > 0) text += (text.empty() ? "" : " and ") + std::to_string(inf) + " Inf";
+  return text + " voxels";
+}
+
+void require_3d(const Volume& volume, const std::string& file) {
+  const Size3 s = volume.size();
+  if (s[2] > 1) return;
+  throw Error(file, "is a 2-D image (" + std::to_string(s[0]) + "x" + std::to_string(s[1]) +
+                        " voxels, 1 slice); a 3-D volume is expected");
 }
 
 }  // namespace unetx::io

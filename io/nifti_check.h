@@ -1,9 +1,15 @@
-// Completeness check for NIfTI files. ITK 5.2's NIfTI reader (niftilib) zero-fills the missing
-// tail of a truncated .nii/.nii.gz without an error, so a copy cut short by a killed job would
-// be read as an image with a black bottom. read_image calls this first.
+// Completeness and sanity checks for NIfTI files and the volumes read from them.
+// ITK 5.2's NIfTI reader (niftilib) zero-fills the missing tail of a truncated .nii/.nii.gz
+// without an error, so a copy cut short by a killed job would be read as an image with a black
+// bottom. read_image's ITK path calls check_nifti_complete first.
 #pragma once
 
 #include <filesystem>
+#include <optional>
+#include <string>
+
+#include "io/nifti_header.h"
+#include "io/volume.h"
 
 namespace unetx::io {
 
@@ -11,6 +17,26 @@ namespace unetx::io {
 // file (.nii, .nii.gz) holds fewer bytes than its header promises, or its gzip stream is
 // corrupt. O(1) for intact files (gzip trailer length); decompresses only when that disagrees.
 // Files that are not NIfTI, or whose header it cannot parse, are left to ITK.
+// Also applies check_nifti_header.
 void check_nifti_complete(const std::filesystem::path& path);
+
+// Throws unetx::Error(file, "cannot read image: invalid voxel spacing in header (pixdim[i] =
+// v)") when a spatial pixdim (1..min(3, dim[0])) is zero, negative or not finite: niftilib would
+// silently replace it by 1 (zero) or keep a negative spacing ITK cannot use.
+void check_nifti_header(const NiftiHeader& header, const std::string& file);
+
+// The same for any image format once read: every spacing finite and > 0.
+void check_spacing(const Geometry& geometry, const std::string& file);
+
+// Checks on a volume that was read successfully, for callers to turn into a per-case failure
+// (any format, not only NIfTI).
+//
+// "3 NaN and 1 Inf voxels" when floating-point data holds non-finite values; nullopt when all
+// are finite (integer data always is).
+std::optional<std::string> find_bad_voxels(const Volume& volume);
+
+// Throws unetx::Error(file, "is a 2-D image (AxB voxels, 1 slice); a 3-D volume is expected")
+// when the volume has a single slice.
+void require_3d(const Volume& volume, const std::string& file);
 
 }  // namespace unetx::io

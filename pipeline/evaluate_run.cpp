@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -11,7 +12,9 @@
 #include "io/error.h"
 #include "io/image_io.h"
 #include "io/json_file.h"
-#include "pipeline/metrics.h"
+#include "pipeline/case_metrics.h"
+#include "pipeline/resample_onto.h"
+#include "pipeline/statistics.h"
 
 namespace unetx::pipeline {
 namespace {
@@ -41,97 +44,148 @@ io::Cohort reference_cohort(const fs::path& references) {
   return cohort;
 }
 
-std::vector<int64_t> labels_present(const at::Tensor& a, const at::Tensor& b) {
-  std::set<int64_t> values;
-  for (const auto& t : {a, b}) {
-    at::Tensor u = std::get<0>(at::_unique(t.flatten().to(at::kLong)));
-    for (int64_t i = 0; i < u.numel(); ++i)
-      if (u[i].item<int64_t>() > 0) values.insert(u[i].item<int64_t>());
-  }
-  return {values.begin(), values.end()};
+// NaN (a distance of an empty mask) is stored as JSON null and read back as NaN.
+json number_or_null(double v) { return std::isnan(v) ? json(nullptr) : json(v); }
+double number_or_nan(const json& v) {
+  return v.is_null() ? std::numeric_limits<double>::quiet_NaN() : v.get<double>();
 }
 
-json evaluate_case(const fs::path& pred_file, const fs::path& ref_file,
-                   const std::vector<int64_t>& wanted) {
+json evaluate_case(const fs::path& pred_file, const fs::path& ref_file, const EvaluateSettings& s) {
   io::Volume pred = io::read_image(pred_file);
   io::Volume ref = io::read_image(ref_file);
-  if (!io::same_grid(pred, ref))
-    throw Error(pred_file.string(), "grid differs from reference " + ref_file.string() + " (" +
-                                        pred.geometry.to_string() + " vs " +
-                                        ref.geometry.to_string() + ")");
+  if (!io::same_grid(pred, ref)) {
+    if (!s.resample_prediction)
+      throw Error(pred_file.string(),
+                  "grid differs from reference " + ref_file.string() + " (" +
+                      pred.geometry.to_string() + " vs " + ref.geometry.to_string() +
+                      "); --resample-prediction maps it with nearest neighbour");
+    pred = resample_onto_nearest(pred, ref.geometry, ref.size());
+  }
   json rows = json::array();
-  for (int64_t label : wanted.empty() ? labels_present(pred.data, ref.data) : wanted) {
-    Overlap o = overlap(pred.data, ref.data, label);
-    rows.push_back({{"label", label},
-                    {"dice", o.dice()},
-                    {"iou", o.iou()},
-                    {"precision", o.precision()},
-                    {"recall", o.recall()},
-                    {"vol_pred_ml", (o.tp + o.fp) * pred.voxel_ml()},
-                    {"vol_ref_ml", (o.tp + o.fn) * ref.voxel_ml()}});
+  for (const LabelMetrics& m : evaluate_labels(pred, ref, s.labels, s.metrics)) {
+    json row = {{"label", m.label}, {"empty", m.surface.empty}};
+    for (const auto& name : metric_names()) row[name] = number_or_null(metric_value(m, name));
+    rows.push_back(row);
   }
   return rows;
 }
 
-const std::vector<std::string> kMetricColumns{"dice",   "iou",         "precision",
-                                              "recall", "vol_pred_ml", "vol_ref_ml"};
+json summary_json(const Summary& s) {
+  return {{"n", s.n},
+          {"n_nan", s.n_nan},
+          {"mean", number_or_null(s.mean)},
+          {"std", number_or_null(s.std)},
+          {"median", number_or_null(s.median)},
+          {"q1", number_or_null(s.q1)},
+          {"q3", number_or_null(s.q3)},
+          {"iqr", number_or_null(s.iqr)},
+          {"ci95", {number_or_null(s.ci_low), number_or_null(s.ci_high)}}};
+}
 
-json statistics(std::vector<double> v) {
-  if (v.empty()) return json::object();
-  std::sort(v.begin(), v.end());
-  double mean = 0.0, var = 0.0;
-  for (double x : v) mean += x;
-  mean /= v.size();
-  for (double x : v) var += (x - mean) * (x - mean);
-  const double std = v.size() > 1 ? std::sqrt(var / (v.size() - 1)) : 0.0;
-  const double median =
-      v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
-  return {{"mean", mean},     {"std", std},      {"median", median},
-          {"min", v.front()}, {"max", v.back()}, {"n", v.size()}};
+std::string csv_number(double v) { return std::isnan(v) ? "nan" : fmt::format("{:.6g}", v); }
+
+// metric name -> per-case values, per label (and per fold when the cohort has folds).
+using MetricValues = std::map<std::string, std::vector<double>>;
+
+// Cross-validation: the mean of each metric per fold, then mean and std of those over folds.
+json fold_summary(const std::map<std::string, std::map<int64_t, MetricValues>>& by_fold) {
+  std::map<int64_t, MetricValues> fold_means;  // label -> metric -> one mean per fold
+  json folds = json::object();
+  for (const auto& [fold, labels] : by_fold) {
+    for (const auto& [label, metrics] : labels) {
+      for (const auto& [name, values] : metrics) {
+        const Summary one = summarize(values, 0.95, 1);
+        fold_means[label][name].push_back(one.mean);
+        folds[fold][std::to_string(label)][name] = number_or_null(one.mean);
+      }
+    }
+  }
+  json across = json::object();
+  for (const auto& [label, metrics] : fold_means) {
+    for (const auto& [name, means] : metrics) {
+      const Summary s = summarize(means, 0.95, 1);
+      across[std::to_string(label)][name] = {
+          {"mean", number_or_null(s.mean)}, {"std", number_or_null(s.std)}, {"folds", s.n}};
+    }
+  }
+  return {{"per_fold", folds}, {"over_folds", across}};
+}
+
+EvaluationTables case_metrics_of(const io::Cohort& cohort, const fs::path& output,
+                                 const RunSummary& summary) {
+  EvaluationTables t;
+  for (const auto& c : cohort.cases) {
+    const fs::path file = output / "cases" / (c.id + ".json");
+    const bool failed = std::find(summary.failed_ids.begin(), summary.failed_ids.end(), c.id) !=
+                        summary.failed_ids.end();
+    if (failed || !fs::exists(file)) continue;
+    for (const auto& r : io::read_json(file)) {
+      CaseMetricRow row{c.id, r.at("label").get<int64_t>(), r.value("empty", ""), {}};
+      for (const auto& m : metric_names()) row.values[m] = number_or_nan(r.at(m));
+      if (auto f = c.extra.find("fold"); f != c.extra.end()) row.fold = f->second;
+      t.rows.push_back(row);
+    }
+  }
+  return t;
 }
 
 // Assembles metrics.csv and summary.json from the per-case files every rank wrote.
-void write_tables(const io::Cohort& cohort, const fs::path& output, const RunSummary& summary) {
+void write_tables(const io::Cohort& cohort, const fs::path& output, const RunSummary& summary,
+                  const EvaluateSettings& s) {
+  const EvaluationTables t = case_metrics_of(cohort, output, summary);
   io::CsvTable table;
   table.header = {"case_id", "label"};
-  table.header.insert(table.header.end(), kMetricColumns.begin(), kMetricColumns.end());
-  std::map<int64_t, std::map<std::string, std::vector<double>>> by_label;
-  for (const auto& c : cohort.cases) {
-    const fs::path file = output / "cases" / (c.id + ".json");
-    if (std::find(summary.failed_ids.begin(), summary.failed_ids.end(), c.id) !=
-            summary.failed_ids.end() ||
-        !fs::exists(file))
-      continue;
-    for (const auto& r : io::read_json(file)) {
-      std::vector<std::string> row{c.id, std::to_string(r.at("label").get<int64_t>())};
-      for (const auto& m : kMetricColumns) {
-        row.push_back(fmt::format("{:.6g}", r.at(m).get<double>()));
-        by_label[r.at("label").get<int64_t>()][m].push_back(r.at(m).get<double>());
-      }
-      table.rows.push_back(row);
+  table.header.insert(table.header.end(), metric_names().begin(), metric_names().end());
+  table.header.push_back("empty");
+  std::map<int64_t, MetricValues> by_label;
+  std::map<std::string, std::map<int64_t, MetricValues>> by_fold;
+  for (const auto& r : t.rows) {
+    std::vector<std::string> row{r.case_id, std::to_string(r.label)};
+    for (const auto& m : metric_names()) {
+      row.push_back(csv_number(r.values.at(m)));
+      by_label[r.label][m].push_back(r.values.at(m));
+      if (!r.fold.empty()) by_fold[r.fold][r.label][m].push_back(r.values.at(m));
     }
+    row.push_back(r.empty);
+    table.rows.push_back(row);
   }
   io::write_csv(output / "metrics.csv", table);
   json labels = json::object();
   for (const auto& [label, metrics] : by_label)
     for (const auto& [name, values] : metrics)
-      labels[std::to_string(label)][name] = statistics(values);
+      labels[std::to_string(label)][name] = summary_json(summarize(values));
   json j = {{"cases", cohort.cases.size()},
             {"evaluated", summary.ok},
             {"failed", summary.failed_ids},
             {"labels", labels},
+            {"nsd_tolerance_mm", s.metrics.nsd_tolerance_mm},
             {"convention",
-             "label absent from both prediction and reference: Dice = IoU = 1; "
-             "absent from exactly one: 0"}};
+             {{"overlap",
+               "label absent from both prediction and reference: Dice = IoU = 1; absent from "
+               "exactly one: 0"},
+              {"distances", s.metrics.empty_distance_diagonal
+                                ? "one mask empty: hd, hd95, assd = image diagonal; both: 0"
+                                : "a mask empty: hd, hd95, assd = NaN (left out, counted in "
+                                  "n_nan); NSD 1 when both are empty, else 0"},
+              {"statistics",
+               "std with n - 1; quartiles by linear interpolation; ci95: percentile bootstrap of "
+               "the mean, 2000 resamples, fixed seed"}}}};
+  if (!by_fold.empty()) j["cross_validation"] = fold_summary(by_fold);
   io::write_json(output / "summary.json", j);
-  for (const auto& [label, metrics] : by_label)
-    spdlog::info("label {}: mean Dice {:.4f}, mean IoU {:.4f} over {} case(s)", label,
-                 labels[std::to_string(label)]["dice"]["mean"].get<double>(),
-                 labels[std::to_string(label)]["iou"]["mean"].get<double>(),
-                 metrics.at("dice").size());
+  for (const auto& [label, metrics] : by_label) {
+    const json& l = labels[std::to_string(label)];
+    spdlog::info("label {}: Dice {:.4f} ± {:.4f}, HD95 {:.2f} mm, NSD@{}mm {:.4f} over {} case(s)",
+                 label, number_or_nan(l["dice"]["mean"]), number_or_nan(l["dice"]["std"]),
+                 number_or_nan(l["hd95"]["mean"]), s.metrics.nsd_tolerance_mm,
+                 number_or_nan(l["nsd"]["mean"]), metrics.at("dice").size());
+  }
 }
 
 }  // namespace
+
+EvaluationTables read_case_metrics(const EvaluateSettings& s, const RunSummary& summary) {
+  return case_metrics_of(reference_cohort(s.references), s.output, summary);
+}
 
 RunSummary run_evaluate(const EvaluateSettings& s, dist::Communicator& comm) {
   const auto predictions = prediction_files(s.predictions);
@@ -151,7 +205,7 @@ RunSummary run_evaluate(const EvaluateSettings& s, dist::Communicator& comm) {
     if (it == predictions.end())
       throw Error(s.predictions.string(), "no prediction for case " + c.id);
     if (!c.label) throw Error(s.references.string(), "case " + c.id + " has no reference label");
-    json rows = evaluate_case(it->second, *c.label, s.labels);
+    json rows = evaluate_case(it->second, *c.label, s);
     // No label in either map: nothing to find and nothing found, Dice 1 by the convention.
     double mean_dice = rows.empty() ? 1.0 : 0.0;
     for (const auto& r : rows) mean_dice += r.at("dice").get<double>() / rows.size();
@@ -161,7 +215,7 @@ RunSummary run_evaluate(const EvaluateSettings& s, dist::Communicator& comm) {
             {"mean_dice", fmt::format("{:.6g}", mean_dice)}};
   };
   RunSummary summary = run_cohort(cohort, task, comm);
-  if (comm.is_root()) write_tables(cohort, s.output, summary);
+  if (comm.is_root()) write_tables(cohort, s.output, summary, s);
   return summary;
 }
 

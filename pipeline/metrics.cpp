@@ -27,6 +27,7 @@ double Overlap::dice() const { return ratio(2 * tp, 2 * tp + fp + fn, true); }
 double Overlap::iou() const { return ratio(tp, tp + fp + fn, true); }
 double Overlap::precision() const { return ratio(tp, tp + fp, fn == 0); }
 double Overlap::recall() const { return ratio(tp, tp + fn, fp == 0); }
+double Overlap::specificity() const { return ratio(tn, tn + fp, true); }
 
 Overlap overlap(const at::Tensor& pred, const at::Tensor& ref, int64_t label) {
   check_label_map(pred, "prediction");

@@ -5,6 +5,7 @@
 //    one of them is empty.
 //  - Precision is 1 when nothing was predicted and nothing was there, 0 when nothing was
 //    predicted but something was there; recall likewise with the roles swapped.
+//  - Specificity is 1 when there is no background voxel and none was called the label.
 #pragma once
 
 #include <ATen/ATen.h>
@@ -18,10 +19,11 @@ namespace unetx::pipeline {
 struct Overlap {
   int64_t tp = 0, fp = 0, fn = 0, tn = 0;
 
-  double dice() const;       // 2 tp / (2 tp + fp + fn)
-  double iou() const;        // tp / (tp + fp + fn)
-  double precision() const;  // tp / (tp + fp)
-  double recall() const;     // tp / (tp + fn)
+  double dice() const;         // 2 tp / (2 tp + fp + fn)
+  double iou() const;          // tp / (tp + fp + fn)
+  double precision() const;    // tp / (tp + fp)
+  double recall() const;       // tp / (tp + fn)
+  double specificity() const;  // tn / (tn + fp); 1 when every voxel is the label and none missed
 };
 
 // Counts for `label` in two integer (or bool) label maps of the same shape. Throws unetx::Error

@@ -1,0 +1,154 @@
+#include "io/dicom_pixels.h"
+
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcxfer.h>
+
+#include <cstring>
+
+#include "io/dicom_codecs.h"
+#include "io/dicom_gdcm.h"
+#include "io/error.h"
+
+namespace unetx::io {
+namespace {
+
+bool is_jpeg2000(E_TransferSyntax xfer) {
+  return xfer == EXS_JPEG2000LosslessOnly || xfer == EXS_JPEG2000 ||
+         xfer == EXS_JPEG2000MulticomponentLosslessOnly || xfer == EXS_JPEG2000Multicomponent;
+}
+
+// Brings the pixel data to native little endian in memory (decoding compressed data).
+void make_native(DcmDataset& ds, const DicomInstanceHeader& h) {
+  const DcmXfer xfer(ds.getOriginalXfer());
+  if (!xfer.isEncapsulated()) return;
+  register_dicom_codecs();
+  const OFCondition status = ds.chooseRepresentation(EXS_LittleEndianExplicit, nullptr);
+  if (status.bad() || !ds.canWriteXfer(EXS_LittleEndianExplicit)) {
+    throw Error(h.path.string(), std::string("cannot decode transfer syntax ") +
+                                     xfer.getXferName() + " (" + xfer.getXferID() +
+                                     "): " + status.text());
+  }
+}
+
+// The value bytes of PixelData as a little-endian stream (DCMTK keeps OW in host order; unetx
+// builds only for little-endian hosts).
+const Uint8* pixel_bytes(DcmDataset& ds, const DicomInstanceHeader& h, size_t* length) {
+  DcmElement* element = nullptr;
+  if (ds.findAndGetElement(DCM_PixelData, element).bad() || element == nullptr) {
+    throw Error(h.path.string(), "no pixel data");
+  }
+  if (element->loadAllDataIntoMemory().bad()) {
+    throw Error(h.path.string(), "cannot read the pixel data");
+  }
+  Uint16* words = nullptr;
+  Uint8* bytes = nullptr;
+  if (element->getVR() == EVR_OW && element->getUint16Array(words).good()) {
+    bytes = reinterpret_cast<Uint8*>(words);
+  } else if (element->getUint8Array(bytes).bad()) {
+    if (element->getUint16Array(words).bad()) {
+      throw Error(h.path.string(), "cannot access the pixel data");
+    }
+    bytes = reinterpret_cast<Uint8*>(words);
+  }
+  *length = bytes == nullptr ? 0 : element->getLength();
+  return bytes;
+}
+
+// Stored range of the pixel type, for MONOCHROME1 inversion.
+void stored_range(const DicomInstanceHeader& h, int64_t* lo, int64_t* hi) {
+  if (h.is_signed) {
+    *lo = -(int64_t{1} << (h.bits_stored - 1));
+    *hi = (int64_t{1} << (h.bits_stored - 1)) - 1;
+  } else {
+    *lo = 0;
+    *hi = (int64_t{1} << h.bits_stored) - 1;
+  }
+}
+
+// Unpacks `count` values of BitsAllocated bits each into int64, keeping BitsStored bits below
+// HighBit and sign-extending them.
+at::Tensor unpack(const Uint8* bytes, int64_t count, const DicomInstanceHeader& h) {
+  at::Tensor out = at::empty({count}, at::kLong);
+  int64_t* dst = out.data_ptr<int64_t>();
+  const int shift = h.high_bit + 1 - h.bits_stored;
+  const uint64_t mask = h.bits_stored >= 64 ? ~uint64_t{0} : (uint64_t{1} << h.bits_stored) - 1;
+  const uint64_t sign = uint64_t{1} << (h.bits_stored - 1);
+  const int width = h.bits_allocated / 8;
+  for (int64_t i = 0; i < count; ++i) {
+    const Uint8* p = bytes + i * width;
+    uint64_t raw = p[0];
+    for (int b = 1; b < width; ++b) raw |= static_cast<uint64_t>(p[b]) << (8 * b);
+    uint64_t v = (raw >> shift) & mask;
+    int64_t value = static_cast<int64_t>(v);
+    if (h.is_signed && (v & sign)) value -= static_cast<int64_t>(mask) + 1;
+    dst[i] = value;
+  }
+  return out;
+}
+
+// Rereads what decompression may have changed (DCMTK converts YBR JPEG to RGB and decodes RLE
+// colour to planar order) and refuses colour models unetx does not read.
+void refresh_photometric(DcmDataset& ds, DicomInstanceHeader& h) {
+  OFString photometric;
+  if (ds.findAndGetOFString(DCM_PhotometricInterpretation, photometric).good()) {
+    h.photometric = photometric.c_str();
+  }
+  Uint16 planar = 0;
+  if (ds.findAndGetUint16(DCM_PlanarConfiguration, planar).good()) h.planar_configuration = planar;
+  const bool mono = h.photometric == "MONOCHROME1" || h.photometric == "MONOCHROME2";
+  if ((mono && h.samples == 1) || (h.photometric == "RGB" && h.samples == 3)) return;
+  throw Error(h.path.string(), "unsupported photometric interpretation '" + h.photometric +
+                                   "' with " + std::to_string(h.samples) +
+                                   " samples per pixel (unetx reads MONOCHROME1/2 and RGB)");
+}
+
+}  // namespace
+
+at::ScalarType stored_dtype(const DicomInstanceHeader& h) {
+  switch (h.bits_allocated) {
+    case 8:
+      return h.is_signed ? at::kChar : at::kByte;
+    case 16:
+      return h.is_signed || h.bits_stored <= 15 ? at::kShort : at::kInt;
+    default:
+      return h.is_signed ? at::kInt : at::kLong;
+  }
+}
+
+std::string stored_type_name(const DicomInstanceHeader& h) {
+  return (h.is_signed ? "int" : "uint") + std::to_string(h.bits_allocated);
+}
+
+at::Tensor decode_frames(DcmFileFormat& file, DicomInstanceHeader& h) {
+  DcmDataset& ds = *file.getDataset();
+  const int64_t per_frame = int64_t{h.rows} * h.columns * h.samples;
+  const int64_t count = per_frame * h.frames;
+  at::Tensor values;
+  if (is_jpeg2000(ds.getOriginalXfer())) {
+    values = decode_with_gdcm(h);  // (frames, samples, rows, columns) already
+  } else {
+    make_native(ds, h);
+    refresh_photometric(ds, h);
+    size_t length = 0;
+    const Uint8* bytes = pixel_bytes(ds, h, &length);
+    const size_t expected = static_cast<size_t>(count) * (h.bits_allocated / 8);
+    if (bytes == nullptr || length < expected) {
+      throw Error(h.path.string(), "pixel data truncated (expected " + std::to_string(expected) +
+                                       " bytes, found " + std::to_string(length) + ")");
+    }
+    values = unpack(bytes, count, h);
+    if (h.samples > 1 && h.planar_configuration == 0) {
+      values = values.view({h.frames, h.rows, h.columns, h.samples}).permute({0, 3, 1, 2});
+    } else {
+      values = values.view({h.frames, h.samples, h.rows, h.columns});
+    }
+  }
+  if (h.photometric == "MONOCHROME1") {
+    int64_t lo = 0, hi = 0;
+    stored_range(h, &lo, &hi);
+    values = (lo + hi) - values;
+  }
+  return values.to(stored_dtype(h)).contiguous();
+}
+
+}  // namespace unetx::io

@@ -1,0 +1,220 @@
+// report.html and its PNG plots from hand-made inputs: structure, box geometry, escaping,
+// self-containment, and the plot files.
+#include "pipeline/report.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "io/png.h"
+#include "pipeline/plot_charts.h"
+#include "pipeline/report_html.h"
+#include "tests/io/temp_dir.h"
+
+namespace unetx::pipeline {
+namespace {
+
+const double kNaN = std::nan("");
+
+std::string read_text(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+size_t count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+// 3 cases x 2 labels; hd95 of case c is NaN for label 2 (an empty mask).
+ReportInputs three_cases() {
+  ReportInputs in;
+  in.title = "Report test";
+  in.metrics = {"dice", "hd95"};
+  const std::vector<std::string> ids{"case_a", "case_b", "a<b&\"c"};
+  const double dice[3][2] = {{0.9, 0.8}, {0.7, 0.6}, {0.5, 0.4}};
+  const double hd95[3][2] = {{2, 4}, {6, 8}, {3, kNaN}};
+  for (int c = 0; c < 3; ++c)
+    for (int l = 0; l < 2; ++l)
+      in.rows.push_back({ids[c], l + 1, {{"dice", dice[c][l]}, {"hd95", hd95[c][l]}}});
+  return in;
+}
+
+// The attribute `name` of the first element that starts with `tag` at or after `from`.
+double attribute(const std::string& html, const std::string& tag, const std::string& name,
+                 size_t from) {
+  const size_t at = html.find(tag, from);
+  EXPECT_NE(at, std::string::npos) << tag;
+  const size_t end = html.find('>', at);
+  std::smatch m;
+  const std::string element = html.substr(at, end - at);
+  EXPECT_TRUE(std::regex_search(element, m, std::regex(" " + name + "=\"([-0-9.]+)\"")))
+      << element;
+  return std::stod(m[1]);
+}
+
+int distinct_colours(const std::vector<uint8_t>& rgb) {
+  std::set<uint32_t> colours;
+  for (size_t i = 0; i + 2 < rgb.size(); i += 3)
+    colours.insert(rgb[i] << 16 | rgb[i + 1] << 8 | rgb[i + 2]);
+  return static_cast<int>(colours.size());
+}
+
+TEST(Report, CaseTableHasOneRowPerCaseAndLabel) {
+  test::TempDir dir;
+  write_report(three_cases(), dir / "report.html");
+  const std::string html = read_text(dir / "report.html");
+  EXPECT_EQ(count(html, "<tr class=\"case-row\">"), 6u);
+  EXPECT_EQ(count(html, "<th class=\"num\" data-key=\"dice\" data-type=\"num\""), 1u);
+  EXPECT_EQ(count(html, "data-v=\"NaN\""), 1u);  // the empty-mask HD95
+  EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0u);
+  EXPECT_NE(html.find("</html>"), std::string::npos);
+}
+
+TEST(Report, BoxesSpanTheGivenQuartilesOnAKnownAxis) {
+  test::TempDir dir;
+  ReportInputs in = three_cases();
+  Summary s;  // given summary for Dice of label 1: the box must use it as is
+  s.n = 3, s.mean = 0.7, s.median = 0.5, s.q1 = 0.25, s.q3 = 0.75, s.iqr = 0.5;
+  in.summaries["dice"][1] = s;
+  write_report(in, dir / "report.html");
+  const std::string html = read_text(dir / "report.html");
+  using L = plot::BoxPlotLayout;
+  const double span = L::kHeight - L::kBottom - L::kTop;
+  // Dice is drawn on a fixed [0, 1] axis; its plot comes first, label 1 first.
+  const size_t dice_plot = html.find("<svg class=\"chart\"");
+  EXPECT_NEAR(attribute(html, "<rect class=\"box\"", "y", dice_plot), L::kTop + 0.25 * span, 0.01);
+  EXPECT_NEAR(attribute(html, "<rect class=\"box\"", "height", dice_plot), 0.5 * span, 0.01);
+  EXPECT_NEAR(attribute(html, "<rect class=\"box\"", "x", dice_plot),
+              L::kLeft + 0.5 * L::kSlot - L::kBoxWidth / 2, 0.01);
+  // HD95 of label 1 is {2, 6, 3}: computed summary q1 = 2.5, q3 = 4.5 (linear interpolation) on
+  // the axis [0, 6] (round numbers from 0, no value being negative).
+  const size_t hd_plot = html.find("<svg class=\"chart\"", dice_plot + 1);
+  EXPECT_NEAR(attribute(html, "<rect class=\"box\"", "y", hd_plot),
+              L::kTop + (1 - 4.5 / 6) * span, 0.01);
+  EXPECT_NEAR(attribute(html, "<rect class=\"box\"", "height", hd_plot), 2.0 / 6 * span, 0.01);
+}
+
+TEST(Report, EveryMetricHasABoxPerLabelAndAPng) {
+  test::TempDir dir;
+  write_report(three_cases(), dir / "report.html");
+  const std::string html = read_text(dir / "report.html");
+  EXPECT_EQ(count(html, "<rect class=\"box\""), 4u);  // 2 metrics x 2 labels
+  for (const char* metric : {"dice", "hd95"}) {
+    int w = 0, h = 0;
+    const auto rgb = io::read_png_rgb(dir / "report_plots" / (std::string("box_") + metric + ".png"), w, h);
+    EXPECT_EQ(w, static_cast<int>(plot::BoxPlotLayout::kLeft + 2 * plot::BoxPlotLayout::kSlot +
+                                  plot::BoxPlotLayout::kRight));
+    EXPECT_EQ(h, static_cast<int>(plot::BoxPlotLayout::kHeight));
+    EXPECT_GT(distinct_colours(rgb), 20) << metric;  // text, grid, two series colours, blends
+  }
+}
+
+TEST(Report, EscapesCaseIdsAndNamesNoUrl) {
+  test::TempDir dir;
+  ReportInputs in = three_cases();
+  in.subtitle = "<script>alert(1)</script>";
+  in.label_names[2] = "liver & <spleen>";
+  write_report(in, dir / "report.html");
+  const std::string html = read_text(dir / "report.html");
+  EXPECT_NE(html.find("a&lt;b&amp;&quot;c"), std::string::npos);
+  EXPECT_EQ(html.find("a<b&\"c"), std::string::npos);
+  EXPECT_EQ(html.find("<script>alert"), std::string::npos);
+  EXPECT_NE(html.find("liver &amp; &lt;spleen&gt;"), std::string::npos);
+  EXPECT_EQ(html.find("http://"), std::string::npos);
+  EXPECT_EQ(html.find("https://"), std::string::npos);
+  EXPECT_EQ(count(html, "<script"), 1u);  // only the page's own inline script
+  EXPECT_EQ(html.find(" src=\"http"), std::string::npos);
+}
+
+TEST(Report, SummaryTableCountsEmptyValues) {
+  test::TempDir dir;
+  write_report(three_cases(), dir / "report.html");
+  const std::string html = read_text(dir / "report.html");
+  // HD95 of label 2: {4, 8, NaN} -> n 2, n empty 1, mean 6, median 6.
+  EXPECT_NE(html.find("<td class=\"num\">6 &plusmn; 2.828</td><td class=\"num\">6 [5, 7]</td>"),
+            std::string::npos);
+  EXPECT_NE(html.find("<td class=\"num\">2</td><td class=\"num\">1</td></tr>"),
+            std::string::npos);
+}
+
+TEST(Report, TrainingCurvesAndUncertaintyScatter) {
+  test::TempDir dir;
+  ReportInputs in = three_cases();
+  test::write_file(dir / "fold0.jsonl",
+                   "{\"epoch\":0,\"train_loss\":0.9,\"val_dice\":0.3,\"lr\":0.01,\"seconds\":1}\n"
+                   "{\"epoch\":1,\"train_loss\":0.5,\"val_dice\":0.6,\"lr\":0.01,\"seconds\":1}\n"
+                   "{\"epoch\":2,\"train_lo");  // cut short by a killed job: skipped
+  test::write_file(dir / "fold1.jsonl",
+                   "{\"epoch\":0,\"train_loss\":0.8,\"val_dice\":0.4}\n"
+                   "{\"epoch\":1,\"train_loss\":0.4,\"val_dice\":0.7}\n");
+  in.training_logs = {{"fold 0", dir / "fold0.jsonl"}, {"fold 1", dir / "fold1.jsonl"}};
+  in.uncertainty = {{"case_a", 0.1}, {"case_b", 0.2}, {"a<b&\"c", 0.4}, {"unknown", 1.0}};
+  in.uncertainty_name = "mean entropy";
+  write_report(in, dir / "report.html");
+  const std::string html = read_text(dir / "report.html");
+  EXPECT_NE(html.find("<section id=\"training\">"), std::string::npos);
+  EXPECT_EQ(count(html, "<polyline"), 4u);  // loss and Dice, two folds each
+  EXPECT_NE(html.find("3 cases with both values; Spearman&#39;s rho = -1.000"), std::string::npos)
+      << "the caption is escaped as a whole";
+  int w = 0, h = 0;
+  EXPECT_GT(distinct_colours(io::read_png_rgb(dir / "report_plots/training_curves.png", w, h)), 20);
+  EXPECT_EQ(w, 1120);
+  EXPECT_EQ(h, 320);
+  EXPECT_GT(distinct_colours(io::read_png_rgb(dir / "report_plots/uncertainty_vs_dice.png", w, h)),
+            10);
+  in.training_logs = {{"missing", dir / "nope.jsonl"}};
+  EXPECT_THROW(write_report(in, dir / "report.html"), Error);
+}
+
+TEST(Report, GalleryEmbedsBestAndWorstThumbnails) {
+  test::TempDir dir;
+  ReportInputs in = three_cases();
+  const auto [best, worst] = best_and_worst_cases(in.rows, 1);
+  ASSERT_EQ(best, std::vector<std::string>{"case_a"});
+  ASSERT_EQ(worst, std::vector<std::string>{"a<b&\"c"});
+  at::Tensor image = at::rand({5, 16, 20});
+  at::Tensor ref = at::zeros({5, 16, 20}, at::kLong);
+  ref.index_put_({3, at::indexing::Slice(4, 12), at::indexing::Slice(5, 15)}, 1);
+  ref.index_put_({1, at::indexing::Slice(4, 6), at::indexing::Slice(5, 7)}, 1);
+  at::Tensor pred = at::roll(ref, 2, 2);
+  CaseThumbnail t = thumbnail_from_volumes(best[0], CaseThumbnail::Kind::kBest, image, ref, pred,
+                                           image);
+  EXPECT_EQ(t.slice, 3);  // the largest reference area
+  EXPECT_EQ(t.image.sizes(), (at::IntArrayRef{16, 20}));
+  in.thumbnails = {t, thumbnail_from_volumes(worst[0], CaseThumbnail::Kind::kWorst, image, ref,
+                                             at::zeros_like(ref))};
+  write_report(in, dir / "report.html");
+  const std::string html = read_text(dir / "report.html");
+  EXPECT_EQ(count(html, "<img src=\"data:image/png;base64,"), 5u);  // 3 + 2 panels
+  EXPECT_NE(html.find("best #1</span>case_a"), std::string::npos);
+  int w = 0, h = 0;
+  const auto rgb = io::read_png_rgb(dir / "report_plots/thumb_best_1.png", w, h);
+  EXPECT_EQ(w, 20 * 13);  // scaled to at least 256 px on the longer side
+  EXPECT_EQ(h, 16 * 13);
+  EXPECT_GT(distinct_colours(rgb), 50);
+  EXPECT_TRUE(fs::exists(dir / "report_plots/thumb_worst_1_errors.png"));
+  EXPECT_FALSE(fs::exists(dir / "report_plots/thumb_worst_1_attribution.png"));
+}
+
+TEST(Report, WritesNoTemporaryFilesAndBase64IsStandard) {
+  test::TempDir dir;
+  write_report(three_cases(), dir / "report.html");
+  for (const auto& e : fs::recursive_directory_iterator(dir.path()))
+    EXPECT_EQ(e.path().filename().string().rfind(".tmp", 0), std::string::npos) << e.path();
+  EXPECT_EQ(base64({'f', 'o', 'o', 'b', 'a', 'r'}), "Zm9vYmFy");
+  EXPECT_EQ(base64({'f', 'o'}), "Zm8=");
+  EXPECT_EQ(base64({}), "");
+  EXPECT_EQ(html_escape("<a href='x'>&\"</a>"),
+            "&lt;a href=&#39;x&#39;&gt;&amp;&quot;&lt;/a&gt;");
+}
+
+}  // namespace
+}  // namespace unetx::pipeline
