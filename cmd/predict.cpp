@@ -4,6 +4,10 @@
 #include "cmd/inference_options.h"
 #include "pipeline/predict_run.h"
 
+#ifndef UNETX_VERSION
+#define UNETX_VERSION "dev"
+#endif
+
 namespace unetx::cli {
 
 int cmd_predict(int argc, char** argv) {
@@ -16,12 +20,18 @@ int cmd_predict(int argc, char** argv) {
       ("model,m", path_value(&s.model)->required(), "checkpoint (checkpoint_best.pt)")
       ("output,o", path_value(&s.output)->required(), "output folder: <case>.nii.gz + manifest.csv")
       ("save-probabilities", po::bool_switch(&s.save_probabilities),
-       "also write <case>_prob.nii.gz (one channel per class)");
+       "also write <case>_prob.nii.gz (one channel per class)")
+      ("format", po::value(&s.format)->default_value(s.format),
+       "nifti (<case>.nii.gz) | dicom-seg (<case>.dcm, a DICOM SEG referencing the case's "
+       "DICOM series; cases whose image is not DICOM fail)");
   // clang-format on
   add_inference_options(cmd.options, flags);
   return run_command(cmd, argc, argv, [&](const GlobalOptions& g, dist::Communicator& comm) {
     s.inference = to_inference_options(flags);
     s.device = g.device;
+    if (s.format != "nifti" && s.format != "dicom-seg")
+      throw po::error("--format " + s.format + ": expected nifti or dicom-seg");
+    s.software_version = UNETX_VERSION;
     return finish("predict", pipeline::run_predict(s, comm));
   });
 }

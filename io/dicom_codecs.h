@@ -5,7 +5,9 @@
 namespace unetx::io {
 
 // Registers DCMTK's JPEG, JPEG-LS and RLE decoders and encoders and turns DCMTK's own logging
-// down to fatal errors; later calls do nothing.
+// down to fatal errors. Two tolerant-parsing switches of DCMTK are turned on for the whole
+// process: UN elements of known tags are read with their dictionary VR, and implicit-VR
+// elements inside an explicit-VR dataset are accepted. Later calls do nothing.
 // The registrations live until the process exits (DCMTK's cleanup() must not race readers).
 void register_dicom_codecs();
 

@@ -96,13 +96,15 @@ struct SeriesHeader {
 
 void put(DcmDataset& ds, const DcmTagKey& tag, const std::string& value, const fs::path& file) {
   if (ds.putAndInsertString(tag, value.c_str()).bad()) {
-    throw Error(file.string(), std::string("cannot set DICOM attribute ") + DcmTag(tag).toString().c_str());
+    throw Error(file.string(),
+                std::string("cannot set DICOM attribute ") + DcmTag(tag).toString().c_str());
   }
 }
 
 void put_u16(DcmDataset& ds, const DcmTagKey& tag, Uint16 value, const fs::path& file) {
   if (ds.putAndInsertUint16(tag, value).bad()) {
-    throw Error(file.string(), std::string("cannot set DICOM attribute ") + DcmTag(tag).toString().c_str());
+    throw Error(file.string(),
+                std::string("cannot set DICOM attribute ") + DcmTag(tag).toString().c_str());
   }
 }
 
@@ -121,9 +123,9 @@ void put_identity(DcmDataset& ds, const SeriesHeader& h, const DicomExportOption
   put(ds, DCM_SeriesNumber, "1", file);
   put(ds, DCM_StudyID, "1", file);
   // Type 2 attributes of the patient, study and equipment modules: present, empty.
-  for (const DcmTagKey& tag : {DCM_PatientBirthDate, DCM_PatientSex, DCM_StudyDate,
-                               DCM_StudyTime, DCM_ReferringPhysicianName, DCM_AccessionNumber,
-                               DCM_Manufacturer, DCM_PositionReferenceIndicator}) {
+  for (const DcmTagKey& tag : {DCM_PatientBirthDate, DCM_PatientSex, DCM_StudyDate, DCM_StudyTime,
+                               DCM_ReferringPhysicianName, DCM_AccessionNumber, DCM_Manufacturer,
+                               DCM_PositionReferenceIndicator}) {
     put(ds, tag, "", file);
   }
   if (o.modality == "CT") {
@@ -223,8 +225,8 @@ std::vector<fs::path> write_dicom_series(const Volume& volume, const fs::path& f
     throw Error(folder.string(), "DICOM export needs a non-empty (C, Z, Y, X) volume");
   }
   if (volume.channels() != 1) {
-    throw Error(folder.string(), "DICOM export writes one channel, got " +
-                                     std::to_string(volume.channels()));
+    throw Error(folder.string(),
+                "DICOM export writes one channel, got " + std::to_string(volume.channels()));
   }
   if (options.modality != "CT" && options.modality != "MR") {
     throw Error(folder.string(), "DICOM export writes CT or MR, not '" + options.modality + "'");

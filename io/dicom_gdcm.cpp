@@ -1,9 +1,11 @@
 #include "io/dicom_gdcm.h"
 
 #include <dcmtk/dcmdata/dcxfer.h>
+#include <gdcm-3.0/gdcmTrace.h>  // Debian installs GDCM headers here; ITK does not export the path
 #include <itkGDCMImageIO.h>
 
 #include <cmath>
+#include <mutex>
 #include <vector>
 
 #include "io/error.h"
@@ -24,15 +26,24 @@ at::Tensor component_values(itk::IOComponentEnum type, const std::vector<char>& 
                             size_t count) {
   using C = itk::IOComponentEnum;
   switch (type) {
-    case C::UCHAR: return to_long<uint8_t>(buffer, count);
-    case C::CHAR: return to_long<int8_t>(buffer, count);
-    case C::USHORT: return to_long<uint16_t>(buffer, count);
-    case C::SHORT: return to_long<int16_t>(buffer, count);
-    case C::UINT: return to_long<uint32_t>(buffer, count);
-    case C::INT: return to_long<int32_t>(buffer, count);
-    case C::FLOAT: return to_long<float>(buffer, count);
-    case C::DOUBLE: return to_long<double>(buffer, count);
-    default: return {};
+    case C::UCHAR:
+      return to_long<uint8_t>(buffer, count);
+    case C::CHAR:
+      return to_long<int8_t>(buffer, count);
+    case C::USHORT:
+      return to_long<uint16_t>(buffer, count);
+    case C::SHORT:
+      return to_long<int16_t>(buffer, count);
+    case C::UINT:
+      return to_long<uint32_t>(buffer, count);
+    case C::INT:
+      return to_long<int32_t>(buffer, count);
+    case C::FLOAT:
+      return to_long<float>(buffer, count);
+    case C::DOUBLE:
+      return to_long<double>(buffer, count);
+    default:
+      return {};
   }
 }
 
@@ -42,6 +53,13 @@ at::Tensor decode_with_gdcm(DicomInstanceHeader& h) {
   const std::string what = std::string("cannot decode transfer syntax ") +
                            DcmXfer(h.transfer_syntax_uid.c_str()).getXferName() + " (" +
                            h.transfer_syntax_uid + ")";
+  static std::once_flag quiet;
+  // GDCM prints warnings to stderr that quote attribute values (patient names among them).
+  std::call_once(quiet, [] {
+    gdcm::Trace::DebugOff();
+    gdcm::Trace::WarningOff();
+    gdcm::Trace::ErrorOff();
+  });
   auto io = itk::GDCMImageIO::New();
   io->SetFileName(h.path.string());
   std::vector<char> buffer;

@@ -45,8 +45,8 @@ void check_same_plane(const std::vector<DicomFrameInfo>& frames, const std::stri
     for (int i = 0; i < 6; ++i) {
       if (std::abs(f.orientation[i] - first.orientation[i]) > kCosineTolerance) {
         throw Error(subject, "mixed orientations in one series (ImageOrientationPatient " +
-                                 iop_text(first.orientation) + " and " +
-                                 iop_text(f.orientation) + ")");
+                                 iop_text(first.orientation) + " and " + iop_text(f.orientation) +
+                                 ")");
       }
     }
     const double tol = 1e-4 * std::max(first.spacing_x, first.spacing_y);
@@ -84,10 +84,10 @@ void place_sorted(const std::vector<int>& order, const std::vector<double>& alon
     const double step = steps[i - 1];
     const long k = std::lround(step / m);
     if (k >= 2) {
-      stack.warnings.push_back(
-          std::to_string(k - 1) + " slice(s) missing between positions " +
-          mm(along[order[i - 1]]) + " and " + mm(along[order[i]]) + " mm along the normal (gap " +
-          mm(step) + " mm, median step " + mm(m) + " mm); filled by linear interpolation");
+      stack.warnings.push_back(std::to_string(k - 1) + " slice(s) missing between positions " +
+                               mm(along[order[i - 1]]) + " and " + mm(along[order[i]]) +
+                               " mm along the normal (gap " + mm(step) + " mm, median step " +
+                               mm(m) + " mm); filled by linear interpolation");
       for (long j = 1; j < k; ++j) stack.source.push_back(-1);
     }
     if (std::abs(step - std::max(k, 1L) * m) > tolerance) {
@@ -106,8 +106,7 @@ void place_sorted(const std::vector<int>& order, const std::vector<double>& alon
 // Positions off the line through the first slice along the normal mean a tilted gantry or a
 // sheared stack, which a regular grid cannot represent.
 void check_collinear(const std::vector<DicomFrameInfo>& frames, const Vec3& normal,
-                     const DicomFrameInfo& first, const std::string& subject,
-                     DicomStack& stack) {
+                     const DicomFrameInfo& first, const std::string& subject, DicomStack& stack) {
   double worst = 0;
   for (const DicomFrameInfo& f : frames) {
     Vec3 d{f.position[0] - first.position[0], f.position[1] - first.position[1],
@@ -118,8 +117,7 @@ void check_collinear(const std::vector<DicomFrameInfo>& frames, const Vec3& norm
   }
   if (worst > 0.01 * std::min(first.spacing_x, first.spacing_y) && worst > 1e-3) {
     stack.warnings.push_back("slices are shifted in-plane by up to " + mm(worst) +
-                             " mm (gantry tilt?); " + subject +
-                             " is read as an orthogonal stack");
+                             " mm (gantry tilt?); " + subject + " is read as an orthogonal stack");
   }
 }
 
@@ -141,8 +139,8 @@ DicomStack plan_stack(const std::vector<DicomFrameInfo>& frames, const std::stri
   const double fallback = spacing_between_slices > 0 ? spacing_between_slices
                           : first.thickness > 0      ? first.thickness
                                                      : 1.0;
-  const size_t with_position = std::count_if(frames.begin(), frames.end(),
-                                             [](const DicomFrameInfo& f) { return f.has_position; });
+  const size_t with_position = std::count_if(
+      frames.begin(), frames.end(), [](const DicomFrameInfo& f) { return f.has_position; });
   if (with_position != 0 && with_position != frames.size()) {
     throw Error(subject, "ImagePositionPatient present on " + std::to_string(with_position) +
                              " of " + std::to_string(frames.size()) + " slices");

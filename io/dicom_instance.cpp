@@ -78,8 +78,13 @@ void read_functional_group(DcmItem* group, DicomFrameInfo& f) {
 
 int number_of_frames(DcmDataset& ds, const fs::path& path) {
   if (!ds.tagExistsWithValue(DCM_NumberOfFrames)) return 1;
+  // DCMTK parses a leading number out of an IS value ("1A" -> 1); unetx wants the whole
+  // value to be a number, as a damaged header must not decide how many frames are read.
+  const std::string text = get_string(ds, DCM_NumberOfFrames);
+  const bool digits_only =
+      !text.empty() && text.find_first_not_of("+0123456789 ") == std::string::npos;
   Sint32 frames = 0;
-  if (ds.findAndGetSint32(DCM_NumberOfFrames, frames).bad() || frames < 1) {
+  if (!digits_only || ds.findAndGetSint32(DCM_NumberOfFrames, frames).bad() || frames < 1) {
     throw Error(path.string(),
                 "invalid NumberOfFrames '" + get_string(ds, DCM_NumberOfFrames) + "'");
   }
@@ -135,9 +140,8 @@ DicomInstanceHeader read_instance_header(DcmDataset& ds, const fs::path& path,
   h.frames = number_of_frames(ds, path);
   if (h.rows == 0 || h.columns == 0) throw Error(path.string(), "image has no rows or columns");
   if (h.bits_allocated != 8 && h.bits_allocated != 16 && h.bits_allocated != 32) {
-    throw Error(path.string(),
-                "unsupported BitsAllocated " + std::to_string(h.bits_allocated) +
-                    " (unetx reads 8, 16 and 32)");
+    throw Error(path.string(), "unsupported BitsAllocated " + std::to_string(h.bits_allocated) +
+                                   " (unetx reads 8, 16 and 32)");
   }
   if (h.bits_stored > h.bits_allocated || h.high_bit >= h.bits_allocated ||
       h.high_bit + 1 < h.bits_stored) {
@@ -154,8 +158,7 @@ DicomInstanceHeader read_instance_header(DcmDataset& ds, const fs::path& path,
   read_functional_group(shared, common);
   h.frame.assign(h.frames, common);
   for (int k = 0; k < h.frames; ++k) {
-    read_functional_group(sequence_item(&ds, DCM_PerFrameFunctionalGroupsSequence, k),
-                          h.frame[k]);
+    read_functional_group(sequence_item(&ds, DCM_PerFrameFunctionalGroupsSequence, k), h.frame[k]);
   }
   if (h.modality == "RTDOSE") apply_rt_dose(ds, h);
   return h;
@@ -182,8 +185,7 @@ std::string non_image_reason(DcmDataset& ds) {
   for (const Family& f : kNonImage) {
     if (sop.rfind(f.prefix, 0) == 0) {
       const char* name = dcmFindNameOfUID(sop.c_str(), nullptr);
-      return std::string("not an image (") + f.what + (name ? std::string(", ") + name : "") +
-             ")";
+      return std::string("not an image (") + f.what + (name ? std::string(", ") + name : "") + ")";
     }
   }
   if (!ds.tagExists(DCM_PixelData)) return "not an image (no pixel data)";

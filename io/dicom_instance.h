@@ -38,8 +38,8 @@ struct DicomInstanceHeader {
   int rows = 0, columns = 0, frames = 1, samples = 1;
   int bits_allocated = 0, bits_stored = 0, high_bit = 0;
   bool is_signed = false;
-  int planar_configuration = 0;  // 0: samples interleaved per pixel; 1: one plane per sample
-  std::string photometric;       // e.g. MONOCHROME2, MONOCHROME1, RGB
+  int planar_configuration = 0;         // 0: samples interleaved per pixel; 1: one plane per sample
+  std::string photometric;              // e.g. MONOCHROME2, MONOCHROME1, RGB
   double spacing_between_slices = 0.0;  // SpacingBetweenSlices, 0 when absent
   std::vector<DicomFrameInfo> frame;    // `frames` entries
 };

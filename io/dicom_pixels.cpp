@@ -67,7 +67,8 @@ void stored_range(const DicomInstanceHeader& h, int64_t* lo, int64_t* hi) {
 
 // Unpacks `count` values of BitsAllocated bits each into int64, keeping BitsStored bits below
 // HighBit and sign-extending them.
-at::Tensor unpack(const Uint8* bytes, int64_t count, const DicomInstanceHeader& h) {
+at::Tensor unpack(const Uint8* bytes, int64_t count, const DicomInstanceHeader& h,
+                  bool swap_halves) {
   at::Tensor out = at::empty({count}, at::kLong);
   int64_t* dst = out.data_ptr<int64_t>();
   const int shift = h.high_bit + 1 - h.bits_stored;
@@ -78,6 +79,7 @@ at::Tensor unpack(const Uint8* bytes, int64_t count, const DicomInstanceHeader& 
     const Uint8* p = bytes + i * width;
     uint64_t raw = p[0];
     for (int b = 1; b < width; ++b) raw |= static_cast<uint64_t>(p[b]) << (8 * b);
+    if (swap_halves) raw = ((raw & 0xFFFF) << 16) | (raw >> 16);
     uint64_t v = (raw >> shift) & mask;
     int64_t value = static_cast<int64_t>(v);
     if (h.is_signed && (v & sign)) value -= static_cast<int64_t>(mask) + 1;
@@ -136,7 +138,10 @@ at::Tensor decode_frames(DcmFileFormat& file, DicomInstanceHeader& h) {
       throw Error(h.path.string(), "pixel data truncated (expected " + std::to_string(expected) +
                                        " bytes, found " + std::to_string(length) + ")");
     }
-    values = unpack(bytes, count, h);
+    // DCMTK swaps OW data of a big-endian file as 16-bit words; 32-bit values then still
+    // have their two halves in big-endian order.
+    const bool swap_halves = h.bits_allocated == 32 && DcmXfer(ds.getOriginalXfer()).isBigEndian();
+    values = unpack(bytes, count, h, swap_halves);
     if (h.samples > 1 && h.planar_configuration == 0) {
       values = values.view({h.frames, h.rows, h.columns, h.samples}).permute({0, 3, 1, 2});
     } else {

@@ -190,6 +190,25 @@ void add_frame(DcmSegmentation& seg, Uint8* pixels, int64_t segment, int64_t z, 
         "add frame (segment " + std::to_string(segment) + ", slice " + std::to_string(z) + ")");
 }
 
+// Binary frames are concatenated bit by bit, pixel i of frame f at bit f * rows * cols + i,
+// least significant bit first. DCMTK 3.6.7 misplaces frames that start inside a byte (rows *
+// cols not a multiple of 8), so the packed PixelData is written here instead of by dcmseg.
+void put_pixel_data(DcmDataset& dataset, const std::vector<at::Tensor>& masks,
+                    const fs::path& out) {
+  const size_t per_frame = static_cast<size_t>(masks.front().numel());
+  const size_t bits = per_frame * masks.size();
+  std::vector<Uint8> packed(((bits + 7) / 8 + 1) / 2 * 2, 0);  // even length, as DICOM asks
+  size_t bit = 0;
+  for (const auto& m : masks) {
+    const Uint8* p = m.data_ptr<Uint8>();
+    for (size_t i = 0; i < per_frame; ++i, ++bit)
+      if (p[i]) packed[bit >> 3] |= static_cast<Uint8>(1u << (bit & 7));
+  }
+  check(dataset.putAndInsertUint8Array(DCM_PixelData, packed.data(),
+                                       static_cast<unsigned long>(packed.size())),
+        out, "pixel data");
+}
+
 // ReferencedSeriesSequence: every instance of the source series, each once.
 void add_references(DcmSegmentation& seg, const DicomSeriesInfo& source, const fs::path& out) {
   IODReferences references;
@@ -225,27 +244,30 @@ void write_dicom_seg(const Volume& labels, const DicomSeriesInfo& source,
   add_dimensions(*seg, out);
 
   const int64_t slices = l.size(1);
-  int64_t frames = 0;
+  std::vector<at::Tensor> masks;  // (Y, X) uint8 per frame, in frame order
   for (int64_t k = 1; k <= count; ++k) {
     const at::Tensor mask = l[0].eq(k).to(at::kByte).contiguous();  // (Z, Y, X)
     const at::Tensor nonempty = mask.flatten(1).any(1);
     for (int64_t z = 0; z < slices; ++z) {
       if (!nonempty[z].item<bool>()) continue;
-      at::Tensor slice = mask[z].contiguous();
-      add_frame(*seg, slice.data_ptr<Uint8>(), k, z, labels.geometry, source.slices[z], out);
-      ++frames;
+      masks.push_back(mask[z].contiguous());
+      add_frame(*seg, masks.back().data_ptr<Uint8>(), k, z, labels.geometry, source.slices[z], out);
     }
   }
-  if (frames == 0) {
-    at::Tensor empty = at::zeros({l.size(2), l.size(3)}, at::kByte);
-    add_frame(*seg, empty.data_ptr<Uint8>(), 1, 0, labels.geometry, source.slices[0], out);
-    frames = 1;
+  if (masks.empty()) {
+    masks.push_back(at::zeros({l.size(2), l.size(3)}, at::kByte));
+    add_frame(*seg, masks.back().data_ptr<Uint8>(), 1, 0, labels.geometry, source.slices[0], out);
   }
   add_references(*seg, source, out);
 
+  DcmFileFormat encoded;
+  check(seg->writeDataset(*encoded.getDataset()), out, "encode");
+  put_pixel_data(*encoded.getDataset(), masks, out);
   AtomicFile file(out);
-  check(seg->saveFile(file.temp_path().string().c_str(), EXS_LittleEndianExplicit), out, "write");
+  check(encoded.saveFile(file.temp_path().string().c_str(), EXS_LittleEndianExplicit), out,
+        "write");
   file.commit();
+  const size_t frames = masks.size();
   spdlog::debug("{}: DICOM SEG with {} segment(s), {} frame(s)", out.string(), count, frames);
 }
 

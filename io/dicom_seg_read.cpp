@@ -6,7 +6,6 @@
 #include <dcmtk/dcmfg/fgplanpo.h>
 #include <dcmtk/dcmfg/fgseg.h>
 #include <dcmtk/dcmseg/segdoc.h>
-#include <dcmtk/dcmseg/segutils.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -29,7 +28,10 @@ constexpr double kSpacingTolerance = 1e-3;
 
 struct LoadedSeg {
   fs::path path;
+  std::unique_ptr<DcmFileFormat> file;  // outlives `seg` and owns `packed`
   std::unique_ptr<DcmSegmentation> seg;
+  const Uint8* packed = nullptr;  // binary PixelData as stored
+  unsigned long packed_bytes = 0;
   Uint16 rows = 0, cols = 0;
   bool binary = true;
   Uint16 max_fractional = 255;
@@ -92,11 +94,14 @@ LoadedSeg load(const fs::path& path) {
   LoadedSeg s;
   s.path = path;
   if (!is_dicom_seg_file(path)) s.fail("not a DICOM Segmentation (SEG) file");
-  DcmFileFormat file;
+  s.file = std::make_unique<DcmFileFormat>();
+  DcmFileFormat& file = *s.file;
   OFCondition cond = file.loadFile(path.string().c_str());
   if (cond.bad()) s.fail(std::string("cannot read DICOM SEG: ") + cond.text());
   // dcmseg keeps MaximumFractionalValue to itself; the dataset has it.
-  file.getDataset()->findAndGetUint16(DCM_MaximumFractionalValue, s.max_fractional);
+  Uint16 max_fractional = 0;
+  if (file.getDataset()->findAndGetUint16(DCM_MaximumFractionalValue, max_fractional).good())
+    s.max_fractional = max_fractional;
   file.getDataset()->findAndGetUint16(DCM_Rows, s.rows);
   file.getDataset()->findAndGetUint16(DCM_Columns, s.cols);
   DcmSegmentation* raw = nullptr;
@@ -104,6 +109,13 @@ LoadedSeg load(const fs::path& path) {
   s.seg.reset(raw);
   if (cond.bad() || !s.seg) s.fail(std::string("cannot read DICOM SEG: ") + cond.text());
   s.binary = s.seg->getSegmentationType() == DcmSegTypes::ST_BINARY;
+  DcmElement* pixel_data = nullptr;
+  Uint8* bytes = nullptr;
+  if (s.binary && file.getDataset()->findAndGetElement(DCM_PixelData, pixel_data).good() &&
+      pixel_data->getUint8Array(bytes).good()) {
+    s.packed = bytes;
+    s.packed_bytes = pixel_data->getLength();
+  }
   if (!s.binary && s.seg->getSegmentationType() != DcmSegTypes::ST_FRACTIONAL)
     s.fail("DICOM SEG of unknown SegmentationType");
   if (s.max_fractional == 0) s.fail("DICOM SEG with MaximumFractionalValue 0");
@@ -117,24 +129,26 @@ LoadedSeg load(const fs::path& path) {
 
 // One frame as a (rows, cols) bool mask.
 at::Tensor frame_mask(const LoadedSeg& s, size_t f) {
-  const DcmIODTypes::Frame* frame = s.seg->getFrame(f);
   const size_t pixels = static_cast<size_t>(s.rows) * s.cols;
-  if (frame == nullptr) s.fail("DICOM SEG frame " + std::to_string(f + 1) + " has no pixel data");
-  auto as_tensor = [&](const Uint8* data) {
-    return at::from_blob(const_cast<Uint8*>(data), {s.rows, s.cols}, at::kByte).clone();
-  };
   if (!s.binary) {
-    if (frame->length < pixels) s.fail("DICOM SEG frame " + std::to_string(f + 1) + " too short");
+    const DcmIODTypes::Frame* frame = s.seg->getFrame(f);
+    if (frame == nullptr || frame->length < pixels)
+      s.fail("DICOM SEG frame " + std::to_string(f + 1) + " has too little pixel data");
+    const at::Tensor values =
+        at::from_blob(frame->pixData, {s.rows, s.cols}, at::kByte).to(at::kInt);
     // Threshold at 50%: 2 * value >= MaximumFractionalValue.
-    return as_tensor(frame->pixData).to(at::kInt).mul(2).ge(static_cast<int>(s.max_fractional));
+    return values.mul(2).ge(static_cast<int>(s.max_fractional));
   }
-  // dcmseg hands out binary frames as stored (8 pixels per byte) or already unpacked.
-  if (frame->length >= pixels) return as_tensor(frame->pixData).ne(0);
-  std::unique_ptr<DcmIODTypes::Frame> unpacked(
-      DcmSegUtils::unpackBinaryFrame(frame, s.rows, s.cols));
-  if (!unpacked || unpacked->length < pixels)
-    s.fail("DICOM SEG frame " + std::to_string(f + 1) + " cannot be unpacked");
-  return as_tensor(unpacked->pixData).ne(0);
+  // Binary frames are unpacked from PixelData here: DCMTK 3.6.7 misplaces frames that start
+  // inside a byte (rows * cols not a multiple of 8). Pixel i of frame f is bit f * rows * cols
+  // + i, least significant bit first.
+  if (s.packed == nullptr || (f + 1) * pixels > s.packed_bytes * 8)
+    s.fail("DICOM SEG frame " + std::to_string(f + 1) + " lies beyond the pixel data");
+  at::Tensor mask = at::empty({s.rows, s.cols}, at::kBool);
+  bool* m = mask.data_ptr<bool>();
+  for (size_t i = 0, bit = f * pixels; i < pixels; ++i, ++bit)
+    m[i] = (s.packed[bit >> 3] >> (bit & 7)) & 1u;
+  return mask;
 }
 
 void check_grid(const LoadedSeg& s, const Geometry& grid, const Size3& size) {

@@ -54,8 +54,8 @@ void add_instance(const fs::path& path, const std::string& subject, Frames& fram
     const DicomInstanceHeader& f = frames.first;
     if (h.rows != f.rows || h.columns != f.columns || h.samples != f.samples) {
       throw Error(subject, "mixed image sizes in one series: " + f.path.filename().string() +
-                               " is " + size_text(f) + ", " + path.filename().string() +
-                               " is " + size_text(h));
+                               " is " + size_text(f) + ", " + path.filename().string() + " is " +
+                               size_text(h));
     }
     if (h.photometric != f.photometric) {
       throw Error(subject, "mixed photometric interpretations in one series (" + f.photometric +
@@ -87,8 +87,9 @@ std::vector<at::Tensor> modality_values(const Frames& frames) {
   std::vector<at::Tensor> out;
   for (size_t i = 0; i < frames.values.size(); ++i) {
     const DicomFrameInfo& f = frames.info[i];
-    out.push_back(identity ? frames.values[i].to(type)
-                           : frames.values[i].to(at::kDouble).mul(f.slope).add(f.intercept).to(type));
+    out.push_back(identity
+                      ? frames.values[i].to(type)
+                      : frames.values[i].to(at::kDouble).mul(f.slope).add(f.intercept).to(type));
   }
   return out;
 }
@@ -105,8 +106,7 @@ at::Tensor assemble(const DicomStack& stack, const std::vector<at::Tensor>& valu
     size_t before = z - 1, after = z + 1;  // source[0] and source.back() are never missing
     while (!slices[after].defined()) ++after;
     const double t = double(z - before) / double(after - before);
-    at::Tensor mixed =
-        slices[before].to(at::kDouble) * (1 - t) + slices[after].to(at::kDouble) * t;
+    at::Tensor mixed = slices[before].to(at::kDouble) * (1 - t) + slices[after].to(at::kDouble) * t;
     if (!at::isFloatingType(slices[before].scalar_type())) mixed = mixed.round();
     slices[z] = mixed.to(slices[before].scalar_type());
   }
@@ -157,8 +157,8 @@ DicomVolume read_dicom_series(const DicomSeriesFiles& series) {
   out.volume.geometry = stack.geometry;
   out.warnings = std::move(stack.warnings);
   const DicomInstanceHeader& h = frames.first;
-  out.info = {h.study_uid, h.series_uid, h.frame_of_reference_uid, h.modality, {},
-              series.files.front()};
+  out.info = {h.study_uid, h.series_uid, h.frame_of_reference_uid,
+              h.modality,  {},           series.files.front()};
   for (int source : stack.source) {
     out.info.slices.push_back(source >= 0 ? frames.refs[source] : DicomSliceRef{});
   }
@@ -179,8 +179,8 @@ DicomVolume read_dicom(const fs::path& path) {
     }
     std::string uids;
     for (const auto& s : scan.series) uids += (uids.empty() ? "" : ", ") + s.series_uid;
-    throw Error(path.string(), "holds " + std::to_string(scan.series.size()) +
-                                   " image series (" + uids + "); give one series folder");
+    throw Error(path.string(), "holds " + std::to_string(scan.series.size()) + " image series (" +
+                                   uids + "); give one series folder");
   }
   if (!fs::is_regular_file(path, ec)) throw Error(path.string(), "no such file or folder");
   DicomSeriesFiles single;

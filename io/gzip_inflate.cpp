@@ -69,7 +69,13 @@ Bytes gunzip(const unsigned char* in, size_t n, const std::string& name, uint64_
   if (!is_gzip(in, n)) throw Error(name, "not a gzip stream");
   Decompressor d(libdeflate_alloc_decompressor());
   if (!d) throw Error(name, "out of memory (gzip decompressor)");
-  size_t capacity = std::max<uint64_t>({size_hint, trailer_isize(in, n), 1 << 16});
+  // The first guess: the hint when the trailer agrees with it (mod 2^32, so > 4 GiB works),
+  // else the trailer, but never more than deflate's maximum ratio (1032:1) allows, so a lying
+  // header or a cut-off trailer cannot ask for terabytes.
+  const uint32_t isize = trailer_isize(in, n);
+  uint64_t guess = size_hint > 0 && static_cast<uint32_t>(size_hint) == isize ? size_hint : isize;
+  guess = std::min<uint64_t>(guess, static_cast<uint64_t>(n) * 1032 + 1024);
+  size_t capacity = std::max<uint64_t>(guess, 1 << 16);
   Bytes out(capacity);
   size_t in_pos = 0, out_pos = 0;
   // One iteration per member; a member that does not fit is decoded again into a larger buffer.
@@ -102,7 +108,11 @@ size_t gunzip_prefix(const unsigned char* in, size_t n, unsigned char* out, size
   z.avail_in = static_cast<uInt>(std::min<size_t>(n, 1u << 20));  // a header is near the start
   z.next_out = out;
   z.avail_out = static_cast<uInt>(want);
-  while (z.avail_out > 0 && inflate(&z, Z_NO_FLUSH) == Z_OK) {
+  while (z.avail_out > 0) {
+    const int rc = inflate(&z, Z_NO_FLUSH);
+    // A header may span members (concatenated gzip files): go on into the next one.
+    if (rc == Z_STREAM_END && is_gzip(z.next_in, z.avail_in) && inflateReset(&z) == Z_OK) continue;
+    if (rc != Z_OK) break;
   }
   const size_t got = want - z.avail_out;
   inflateEnd(&z);

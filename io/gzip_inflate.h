@@ -30,8 +30,7 @@ bool is_gzip(const unsigned char* bytes, size_t n);
 // (e.g. from a NIfTI header); otherwise the trailer's ISIZE is used. Throws
 // unetx::Error(name, "truncated gzip stream") when the data ends inside a member and
 // unetx::Error(name, "corrupt gzip stream (...)") for bad data or a CRC mismatch.
-Bytes gunzip(const unsigned char* in, size_t n, const std::string& name,
-                                  uint64_t size_hint = 0);
+Bytes gunzip(const unsigned char* in, size_t n, const std::string& name, uint64_t size_hint = 0);
 
 // Inflates only the first `want` bytes of the stream (e.g. a header, to size the buffer for
 // gunzip); returns how many it got (fewer when the stream is shorter or corrupt). Never throws.

@@ -3,10 +3,10 @@
 #include <zlib.h>
 
 #include <algorithm>
-#include <cmath>
-#include <cstdio>
 #include <cctype>
+#include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <optional>
@@ -25,6 +25,7 @@ namespace fs = std::filesystem;
 std::optional<uint64_t> expected_bytes(const unsigned char* h, size_t n) {
   const std::optional<NiftiHeader> header = parse_nifti_header(h, n);
   if (!header || header->bitpix <= 0 || !header->single_file) return std::nullopt;
+  if (header->voxel_count() > (uint64_t{1} << 48)) return std::nullopt;  // ITK refuses these
   return header->data_offset() + header->voxel_count() * static_cast<uint64_t>(header->bitpix) / 8;
 }
 
@@ -119,8 +120,8 @@ void check_spacing(const Geometry& geometry, const std::string& file) {
     if (!(d > 0) || !std::isfinite(d)) {
       char value[32];
       std::snprintf(value, sizeof value, "%g", d);
-      throw Error(file, std::string("cannot read image: invalid voxel spacing (axis ") +
-                            "xyz"[i] + " = " + value + ")");
+      throw Error(file, std::string("cannot read image: invalid voxel spacing (axis ") + "xyz"[i] +
+                            " = " + value + ")");
     }
   }
 }

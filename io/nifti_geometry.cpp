@@ -136,7 +136,8 @@ NiftiTransform nifti_transform_choice(const NiftiHeader& h, const std::string& f
   }
   if (prefer_sform) return NiftiTransform::kSform;
   if (h.qform_code > 0) return NiftiTransform::kQform;
-  throw Error(file, "cannot read image: neither the qform nor the sform is a rotation with scaling");
+  throw Error(file,
+              "cannot read image: neither the qform nor the sform is a rotation with scaling");
 }
 
 Geometry nifti_geometry(const NiftiHeader& h, const std::string& file) {

@@ -22,6 +22,14 @@ T load(const unsigned char* p, size_t offset, bool swap) {
 // niftilib replaces non-finite floats in the header by 0 before using them.
 double finite_or_zero(double v) { return std::isfinite(v) ? v : 0.0; }
 
+// ITK 5.2 reads a zero (or, through niftilib, non-finite) slope as 1 and still applies the
+// intercept; the NIfTI text (and nibabel) would ignore both. unetx follows ITK so the two readers
+// agree; such files are rare (a header with slope 0 and a non-zero intercept).
+double itk_slope(double slope) {
+  slope = finite_or_zero(slope);
+  return slope == 0.0 ? 1.0 : slope;
+}
+
 // NIfTI-1 field offsets (nifti1.h): 348-byte header, magic at 344.
 NiftiHeader parse_v1(const unsigned char* h, bool swap) {
   NiftiHeader r;
@@ -37,7 +45,7 @@ NiftiHeader parse_v1(const unsigned char* h, bool swap) {
   r.bitpix = load<int16_t>(h, 72, swap);
   const float offset = load<float>(h, 108, swap);
   r.vox_offset = std::isfinite(offset) && offset > 0 ? static_cast<int64_t>(offset) : 0;
-  r.scl_slope = finite_or_zero(load<float>(h, 112, swap));
+  r.scl_slope = itk_slope(load<float>(h, 112, swap));
   r.scl_inter = finite_or_zero(load<float>(h, 116, swap));
   r.xyzt_units = h[123];
   r.qform_code = load<int16_t>(h, 252, swap);
@@ -65,7 +73,7 @@ NiftiHeader parse_v2(const unsigned char* h, bool swap) {
     r.pixdim[i] = load<double>(h, 104 + 8 * i, swap);
   }
   r.vox_offset = std::max<int64_t>(0, load<int64_t>(h, 168, swap));
-  r.scl_slope = finite_or_zero(load<double>(h, 176, swap));
+  r.scl_slope = itk_slope(load<double>(h, 176, swap));
   r.scl_inter = finite_or_zero(load<double>(h, 184, swap));
   r.qform_code = load<int32_t>(h, 344, swap);
   r.sform_code = load<int32_t>(h, 348, swap);
@@ -104,7 +112,13 @@ std::optional<NiftiHeader> parse_nifti_header(const unsigned char* bytes, size_t
 
 uint64_t NiftiHeader::voxel_count() const {
   uint64_t count = 1;
-  for (int64_t i = 1; i <= dim[0] && i < 8; ++i) count *= static_cast<uint64_t>(std::max<int64_t>(1, dim[i]));
+  for (int64_t i = 1; i <= dim[0] && i < 8; ++i) {
+    // Saturates instead of wrapping, so a corrupt NIfTI-2 extent cannot look small.
+    if (__builtin_mul_overflow(count, static_cast<uint64_t>(std::max<int64_t>(1, dim[i])),
+                               &count)) {
+      return UINT64_MAX;
+    }
+  }
   return count;
 }
 
@@ -136,7 +150,7 @@ uint64_t NiftiHeader::data_offset() const {
 
 bool NiftiHeader::must_rescale() const {
   const double eps = std::numeric_limits<double>::epsilon();
-  return std::abs(scl_slope) > eps && (std::abs(scl_slope - 1.0) > eps || std::abs(scl_inter) > eps);
+  return std::abs(scl_slope - 1.0) > eps || std::abs(scl_inter) > eps;
 }
 
 std::string nifti_type_name(int datatype) {

@@ -16,16 +16,16 @@
 namespace unetx::io {
 
 struct NiftiHeader {
-  int version = 1;         // 1 or 2
-  bool swapped = false;    // stored in the other byte order than this machine's
-  bool single_file = true; // magic "n+1"/"n+2" (.nii); false for "ni1"/"ni2" (.hdr/.img pair)
+  int version = 1;          // 1 or 2
+  bool swapped = false;     // stored in the other byte order than this machine's
+  bool single_file = true;  // magic "n+1"/"n+2" (.nii); false for "ni1"/"ni2" (.hdr/.img pair)
   int64_t header_bytes = 348;
-  std::array<int64_t, 8> dim{};     // dim[0] = number of dimensions, dim[1..7] extents
-  std::array<double, 8> pixdim{};   // pixdim[0] = qfac, pixdim[1..3] spacing in xyzt_units
-  int datatype = 0;                 // NIFTI_TYPE_* code
+  std::array<int64_t, 8> dim{};    // dim[0] = number of dimensions, dim[1..7] extents
+  std::array<double, 8> pixdim{};  // pixdim[0] = qfac, pixdim[1..3] spacing in xyzt_units
+  int datatype = 0;                // NIFTI_TYPE_* code
   int bitpix = 0;
-  int64_t vox_offset = 0;           // byte offset of the voxels in the .nii / .img
-  double scl_slope = 0, scl_inter = 0;
+  int64_t vox_offset = 0;  // byte offset of the voxels in the .nii / .img
+  double scl_slope = 1, scl_inter = 0;
   int qform_code = 0, sform_code = 0;
   double quatern_b = 0, quatern_c = 0, quatern_d = 0;
   std::array<double, 3> qoffset{};
@@ -33,13 +33,15 @@ struct NiftiHeader {
   int intent_code = 0;
   int xyzt_units = 0;
 
-  // Voxel count over dim[1..dim[0]] (extents < 1 count as 1, as niftilib does).
+  // Voxel count over dim[1..dim[0]] (extents < 1 count as 1, as niftilib does); UINT64_MAX
+  // when the product overflows.
   uint64_t voxel_count() const;
   // Bytes per voxel from the datatype; 0 for a datatype unetx does not decode.
   int bytes_per_voxel() const;
   // Offset of the first voxel: vox_offset, but never inside the header of a single file.
   uint64_t data_offset() const;
-  // True when ITK would apply the scaling (slope finite and non-zero, and not the identity).
+  // True when ITK would apply the scaling: (slope, inter) is not (1, 0). scl_slope already holds
+  // ITK's reading (0 or non-finite -> 1; see nifti_header.cpp).
   bool must_rescale() const;
 };
 

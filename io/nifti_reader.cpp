@@ -110,8 +110,8 @@ void decode_as(const unsigned char* src, int64_t count, const NiftiHeader& h, at
 
 at::Tensor decode_voxels(const unsigned char* src, int64_t count, const NiftiHeader& h,
                          const std::string& name) {
-  at::Tensor out = at::empty({count}, at::TensorOptions().dtype(kept_dtype(h.datatype,
-                                                                           h.must_rescale())));
+  at::Tensor out =
+      at::empty({count}, at::TensorOptions().dtype(kept_dtype(h.datatype, h.must_rescale())));
   switch (h.datatype) {
     case 2:
       decode_as<uint8_t>(src, count, h, out);
@@ -219,7 +219,12 @@ std::optional<Volume> read_nifti_fast(const fs::path& path) {
     throw Error(name, "cannot read image: unsupported NIfTI-2 content (" + unsupported + ")");
   }
   const uint64_t count = h.voxel_count();
-  const uint64_t need = h.data_offset() + count * static_cast<uint64_t>(h.bytes_per_voxel());
+  uint64_t need = 0;
+  if (count > (uint64_t{1} << 48) ||
+      __builtin_add_overflow(h.data_offset(), count * h.bytes_per_voxel(), &need)) {
+    throw Error(name, "cannot read image: implausible NIfTI dimensions (" + std::to_string(count) +
+                          " voxels)");
+  }
 
   Bytes inflated;
   if (gz) {
@@ -240,8 +245,8 @@ std::optional<Volume> read_nifti_fast(const fs::path& path) {
   } else {
     v.geometry = nifti_geometry(h, name);
   }
-  at::Tensor flat = decode_voxels(data.begin() + h.data_offset(), static_cast<int64_t>(count), h,
-                                  name);
+  at::Tensor flat =
+      decode_voxels(data.begin() + h.data_offset(), static_cast<int64_t>(count), h, name);
   const auto extent = [&](int i) { return i <= h.dim[0] ? std::max<int64_t>(1, h.dim[i]) : 1; };
   v.data = flat.view({extent(4), extent(3), extent(2), extent(1)});
   // The ITK path's name: promoted integers are float32; scaled float64 keeps its stored name.

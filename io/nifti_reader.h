@@ -3,11 +3,16 @@
 // exactly what the ITK path returns for NIfTI-1 (same dtype, values bit for bit, geometry taken
 // from ITK's NiftiImageIO header reading), and reads NIfTI-2, which ITK 5.2 cannot.
 //
-// Scaling (scl_slope/scl_inter), made explicit: like ITK 5.2, when the slope is finite and
-// non-zero and (slope, inter) != (1, 0), integer voxels become float32 and every voxel is
+// Scaling (scl_slope/scl_inter), made explicit: like ITK 5.2, when (slope, inter) != (1, 0)
+// (a slope of 0 or NaN counts as 1), integer voxels become float32 and every voxel is
 // float((double)(float)v * slope + inter) (float64 voxels: float(v * slope + inter)).
-// meta["pixel_type"] is then "float32" and meta["stored_pixel_type"], meta["scl_slope"],
-// meta["scl_inter"] record what was on disk. Unscaled files keep their stored type.
+// meta["pixel_type"] is then "float32" (float64 on disk: "float64") and
+// meta["stored_pixel_type"], meta["scl_slope"], meta["scl_inter"] record what was on disk.
+// Unscaled files keep their stored type.
+//
+// One deliberate difference from ITK: niftilib (inside ITK) replaces NaN and Inf float voxels
+// by 0 without a word; this reader keeps them, so find_bad_voxels (nifti_check.h) can report
+// them and the case can fail instead of training on invented zeros.
 #pragma once
 
 #include <filesystem>

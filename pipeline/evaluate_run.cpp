@@ -9,9 +9,11 @@
 #include <set>
 
 #include "io/csv.h"
+#include "io/dicom_seg.h"
 #include "io/error.h"
 #include "io/image_io.h"
 #include "io/json_file.h"
+#include "io/label_io.h"
 #include "pipeline/case_metrics.h"
 #include "pipeline/resample_onto.h"
 #include "pipeline/statistics.h"
@@ -51,8 +53,11 @@ double number_or_nan(const json& v) {
 }
 
 json evaluate_case(const fs::path& pred_file, const fs::path& ref_file, const EvaluateSettings& s) {
-  io::Volume pred = io::read_image(pred_file);
-  io::Volume ref = io::read_image(ref_file);
+  // A DICOM SEG is placed by its frame positions onto the other map's grid.
+  const bool pred_is_seg = io::is_dicom_seg_file(pred_file);
+  io::Volume ref = pred_is_seg ? io::read_image(ref_file) : io::Volume{};
+  io::Volume pred = pred_is_seg ? io::read_label(pred_file, ref) : io::read_image(pred_file);
+  if (!pred_is_seg) ref = io::read_label(ref_file, pred);
   if (!io::same_grid(pred, ref)) {
     if (!s.resample_prediction)
       throw Error(pred_file.string(),
@@ -120,7 +125,7 @@ EvaluationTables case_metrics_of(const io::Cohort& cohort, const fs::path& outpu
                         summary.failed_ids.end();
     if (failed || !fs::exists(file)) continue;
     for (const auto& r : io::read_json(file)) {
-      CaseMetricRow row{c.id, r.at("label").get<int64_t>(), r.value("empty", ""), {}};
+      CaseMetricRow row{c.id, r.at("label").get<int64_t>(), r.value("empty", ""), {}, ""};
       for (const auto& m : metric_names()) row.values[m] = number_or_nan(r.at(m));
       if (auto f = c.extra.find("fold"); f != c.extra.end()) row.fold = f->second;
       t.rows.push_back(row);

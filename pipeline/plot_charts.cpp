@@ -58,8 +58,8 @@ void one_box(Scene& s, const BoxSeries& b, const LinearAxis& axis, double cx, Co
   const Summary& q = b.summary;
   const double half = L::kBoxWidth / 2;
   if (q.n == 0 || !std::isfinite(q.q1)) {
-    s.shapes.push_back(Text{cx, axis.map(0.5 * (axis.lo + axis.hi)), "no values", 11,
-                            Anchor::kMiddle, kMuted});
+    s.shapes.push_back(
+        Text{cx, axis.map(0.5 * (axis.lo + axis.hi)), "no values", 11, Anchor::kMiddle, kMuted});
     return;
   }
   double low = q.q1, high = q.q3;  // Tukey whiskers: extreme values within 1.5 IQR of the box
@@ -69,20 +69,29 @@ void one_box(Scene& s, const BoxSeries& b, const LinearAxis& axis, double cx, Co
   }
   for (auto [from, to] : {std::pair{q.q3, high}, std::pair{q.q1, low}}) {
     s.shapes.push_back(Line{cx, axis.map(from), cx, axis.map(to), kInk, 1.2, false});
-    s.shapes.push_back(Line{cx - half / 2, axis.map(to), cx + half / 2, axis.map(to), kInk, 1.2, false});
+    s.shapes.push_back(
+        Line{cx - half / 2, axis.map(to), cx + half / 2, axis.map(to), kInk, 1.2, false});
   }
-  Rect box{cx - half, axis.map(q.q3), L::kBoxWidth, axis.map(q.q1) - axis.map(q.q3), colour, 0.22,
-           colour, 1.5, "box",
+  Rect box{cx - half,
+           axis.map(q.q3),
+           L::kBoxWidth,
+           axis.map(q.q1) - axis.map(q.q3),
+           colour,
+           0.22,
+           colour,
+           1.5,
+           "box",
            fmt::format("{}: median {:.4g}, Q1 {:.4g}, Q3 {:.4g}, mean {:.4g}, n {}", b.name,
                        q.median, q.q1, q.q3, q.mean, q.n)};
   s.shapes.push_back(box);
   for (size_t i = 0; i < b.values.size(); ++i) {
     const bool outlier = b.values[i] < low || b.values[i] > high;
-    s.shapes.push_back(Circle{cx + jitter(i) * half * 0.8, axis.map(b.values[i]), outlier ? 3.0 : 2.2,
-                              colour, outlier ? 0.9 : 0.45, kWhite, outlier ? 0.8 : 0.0,
-                              fmt::format("{:.4g}", b.values[i])});
+    s.shapes.push_back(Circle{cx + jitter(i) * half * 0.8, axis.map(b.values[i]),
+                              outlier ? 3.0 : 2.2, colour, outlier ? 0.9 : 0.45, kWhite,
+                              outlier ? 0.8 : 0.0, fmt::format("{:.4g}", b.values[i])});
   }
-  s.shapes.push_back(Line{cx - half, axis.map(q.median), cx + half, axis.map(q.median), kInk, 2.5, false});
+  s.shapes.push_back(
+      Line{cx - half, axis.map(q.median), cx + half, axis.map(q.median), kInk, 2.5, false});
   s.shapes.push_back(Circle{cx, axis.map(q.mean), 3.5, kWhite, 1.0, kInk, 1.5,
                             fmt::format("mean {:.4g}", q.mean)});
 }
@@ -106,8 +115,8 @@ Scene box_plot(const std::string& text, const std::vector<BoxSeries>& series,
     one_box(s, series[i], axis, cx, series_colour(i));
     const double base = L::kHeight - L::kBottom;
     s.shapes.push_back(Text{cx, base + 20, series[i].name, 12, Anchor::kMiddle, kInk, true});
-    s.shapes.push_back(Text{cx, base + 36, fmt::format("n={}", series[i].summary.n), 11,
-                            Anchor::kMiddle, kMuted});
+    s.shapes.push_back(
+        Text{cx, base + 36, fmt::format("n={}", series[i].summary.n), 11, Anchor::kMiddle, kMuted});
   }
   return s;
 }
@@ -136,7 +145,8 @@ Scene line_plot(const std::string& text, const std::string& x_title, const std::
     for (const auto& [x, y] : series[i].points)
       if (std::isfinite(x) && std::isfinite(y)) p.points.emplace_back(xa.map(x), ya.map(y));
     if (p.points.size() <= 40)
-      for (const auto& [x, y] : p.points) s.shapes.push_back(Circle{x, y, 2.5, p.colour, 1.0, p.colour, 0, ""});
+      for (const auto& [x, y] : p.points)
+        s.shapes.push_back(Circle{x, y, 2.5, p.colour, 1.0, p.colour, 0, ""});
     s.shapes.push_back(p);
     const double ly = kTop + 8 + 18 * static_cast<double>(i);
     s.shapes.push_back(Line{x1 + 12, ly, x1 + 32, ly, p.colour, 3, false});
@@ -165,8 +175,8 @@ Scene scatter_plot(const std::string& text, const std::string& x_title, const st
   s.shapes.push_back(Text{16, (kTop + y1) / 2, y_title, 12, Anchor::kMiddle, kInk, false, true});
   for (const auto& p : points)
     if (std::isfinite(p.x) && std::isfinite(p.y))
-      s.shapes.push_back(Circle{xa.map(p.x), ya.map(p.y), 4, series_colour(0), 0.7, kWhite, 1,
-                                p.tooltip});
+      s.shapes.push_back(
+          Circle{xa.map(p.x), ya.map(p.y), 4, series_colour(0), 0.7, kWhite, 1, p.tooltip});
   return s;
 }
 

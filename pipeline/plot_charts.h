@@ -48,8 +48,8 @@ struct ScatterPoint {
   std::string tooltip;  // e.g. the case id
 };
 
-Scene scatter_plot(const std::string& title, const std::string& x_title,
-                   const std::string& y_title, const std::vector<ScatterPoint>& points,
+Scene scatter_plot(const std::string& title, const std::string& x_title, const std::string& y_title,
+                   const std::vector<ScatterPoint>& points,
                    std::optional<std::pair<double, double>> y_range = std::nullopt);
 
 }  // namespace unetx::pipeline::plot

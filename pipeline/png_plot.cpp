@@ -21,7 +21,8 @@ class Canvas {
     a = std::min(a, 1.0);
     uint8_t* p = &rgb_[(static_cast<size_t>(y) * width_ + x) * 3];
     const uint8_t src[3] = {c.r, c.g, c.b};
-    for (int k = 0; k < 3; ++k) p[k] = static_cast<uint8_t>(std::lround(p[k] + a * (src[k] - p[k])));
+    for (int k = 0; k < 3; ++k)
+      p[k] = static_cast<uint8_t>(std::lround(p[k] + a * (src[k] - p[k])));
   }
 
   int width() const { return width_; }
@@ -58,7 +59,8 @@ void draw_segment(Canvas& c, double x1, double y1, double x2, double y2, const C
   for (int y = std::max(ya, 0); y <= std::min(yb, c.height() - 1); ++y) {
     for (int x = std::max(xa, 0); x <= std::min(xb, c.width() - 1); ++x) {
       const double px = x + 0.5, py = y + 0.5;
-      const double t = len2 > 0 ? std::clamp(((px - x1) * dx + (py - y1) * dy) / len2, 0.0, 1.0) : 0;
+      const double t =
+          len2 > 0 ? std::clamp(((px - x1) * dx + (py - y1) * dy) / len2, 0.0, 1.0) : 0;
       if (dashed && std::fmod(t * std::sqrt(len2), 8.0) >= 4.0) continue;
       const double d = std::hypot(px - (x1 + t * dx), py - (y1 + t * dy));
       // Thin lines keep their intensity in proportion to their width.
@@ -115,7 +117,8 @@ void draw_text(Canvas& c, const Text& t) {
 
 void paint(Canvas& c, const Shape& shape) {
   if (const auto* r = std::get_if<Rect>(&shape)) {
-    if (r->fill_opacity > 0) fill_rect(c, r->x, r->y, r->x + r->w, r->y + r->h, r->fill, r->fill_opacity);
+    if (r->fill_opacity > 0)
+      fill_rect(c, r->x, r->y, r->x + r->w, r->y + r->h, r->fill, r->fill_opacity);
     if (r->stroke_width > 0) {
       const double x0 = r->x, y0 = r->y, x1 = r->x + r->w, y1 = r->y + r->h;
       const std::array<std::array<double, 4>, 4> sides{

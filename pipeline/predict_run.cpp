@@ -1,15 +1,51 @@
 #include "pipeline/predict_run.h"
 
+#include <algorithm>
+#include <optional>
+
+#include "io/dicom_seg.h"
+#include "io/dicom_series.h"
+#include "io/error.h"
 #include "io/image_io.h"
 
 namespace unetx::pipeline {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+// The DICOM series a SEG must reference: the case's (first) image, which must be DICOM.
+io::DicomVolume dicom_source(const io::Case& c) {
+  const fs::path& image = c.images.front();
+  if (!io::is_dicom_folder(image) && !io::is_dicom_file(image))
+    throw Error(image.string(), "--format dicom-seg needs a DICOM image series, this is not one");
+  return io::read_dicom(image);
+}
+
+void write_seg(const CasePrediction& p, const io::DicomVolume& source, const Plan& plan,
+               const PredictSettings& s, const fs::path& file) {
+  if (!io::same_grid(p.labels, source.volume))
+    throw Error(file.string(), "the prediction's grid differs from the DICOM series' (" +
+                                   p.labels.geometry.to_string() + " vs " +
+                                   source.volume.geometry.to_string() + ")");
+  const std::vector<std::string> names(
+      plan.labels.begin() + std::min<size_t>(1, plan.labels.size()), plan.labels.end());
+  io::DicomSegOptions options;
+  options.algorithm_version = s.software_version;
+  io::write_dicom_seg(p.labels, source.info, names, file, options);
+}
+
+}  // namespace
+
 RunSummary run_predict(const PredictSettings& s, dist::Communicator& comm) {
+  const bool seg = s.format == "dicom-seg";
+  if (!seg && s.format != "nifti")
+    throw Error("--format", s.format + ": expected nifti or dicom-seg");
   InferenceModel m = load_inference_model(s.model, s.device);
   const io::Cohort cohort = io::read_cohort(s.input);
-  auto mask_file = [&](const io::Case& c) { return s.output / (c.id + ".nii.gz"); };
+  auto mask_file = [&](const io::Case& c) {
+    return s.output / (c.id + (seg ? ".dcm" : ".nii.gz"));
+  };
   auto prob_file = [&](const io::Case& c) { return s.output / (c.id + "_prob.nii.gz"); };
 
   CohortTask task;
@@ -22,6 +58,9 @@ RunSummary run_predict(const PredictSettings& s, dist::Communicator& comm) {
     return files;
   };
   task.process = [&](const io::Case& c) -> std::map<std::string, std::string> {
+    // Read (and check) the DICOM source first: a non-DICOM case fails before any inference.
+    const std::optional<io::DicomVolume> source =
+        seg ? std::optional<io::DicomVolume>(dicom_source(c)) : std::nullopt;
     CasePrediction p = predict_case(m, c, s.inference);
     std::map<std::string, std::string> row{{"mask", relative_to(mask_file(c), s.output)},
                                            {"probabilities", ""}};
@@ -30,7 +69,10 @@ RunSummary run_predict(const PredictSettings& s, dist::Communicator& comm) {
       io::write_image(io::Volume{p.probs_original, p.labels.geometry, {}}, prob_file(c));
       row["probabilities"] = relative_to(prob_file(c), s.output);
     }
-    io::write_image(p.labels, mask_file(c));
+    if (seg)
+      write_seg(p, *source, m.plan, s, mask_file(c));
+    else
+      io::write_image(p.labels, mask_file(c));
     return row;
   };
   return run_cohort(cohort, task, comm);

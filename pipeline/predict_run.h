@@ -1,5 +1,6 @@
 // `unetx predict`: cohort + checkpoint -> one label map per case on its original image grid
-// (<case_id>.nii.gz), optionally the class probabilities (<case_id>_prob.nii.gz), + manifest.
+// (<case_id>.nii.gz, or <case_id>.dcm as a DICOM SEG), optionally the class probabilities
+// (<case_id>_prob.nii.gz), + manifest.
 #pragma once
 
 #include <filesystem>
@@ -18,6 +19,11 @@ struct PredictSettings {
   InferenceOptions inference;
   bool save_probabilities = false;
   std::string device = "cpu";
+  // "nifti": <case>.nii.gz. "dicom-seg": <case>.dcm, a DICOM SEG referencing the case's DICOM
+  // series (segments named after the plan's labels). A case whose image is not DICOM fails
+  // with a one-line reason before any inference; the other cases go on.
+  std::string format = "nifti";
+  std::string software_version = "dev";  // written into the SEG (algorithm version)
 };
 
 RunSummary run_predict(const PredictSettings& settings, dist::Communicator& comm);

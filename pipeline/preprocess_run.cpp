@@ -7,6 +7,7 @@
 
 #include "io/error.h"
 #include "io/image_io.h"
+#include "io/label_io.h"
 #include "pipeline/case_prep.h"
 #include "pipeline/plan.h"
 
@@ -45,7 +46,8 @@ Plan make_plan(const io::Cohort& cohort, const PreprocessSettings& s) {
       }
       channels = std::max<int>(channels, static_cast<int>(c.images.size() * v.channels()));
       // The highest label value fixes the class count before any case is prepared.
-      if (c.label) max_label = std::max(max_label, io::read_image(*c.label).data.max().item<int>());
+      if (c.label)
+        max_label = std::max(max_label, io::read_label(*c.label, v).data.max().item<int>());
     } catch (const std::exception& e) {
       spdlog::warn("fingerprint: skipping case {}: {}", c.id, e.what());
     }
@@ -110,7 +112,7 @@ RunSummary run_preprocess(const PreprocessSettings& s, dist::Communicator& comm)
                                                  " channel(s), the cohort has " +
                                                  std::to_string(plan.in_channels));
     std::optional<io::Volume> label;
-    if (c.label) label = io::read_image(*c.label);
+    if (c.label) label = io::read_label(*c.label, image);
     PreparedCase prepared = prepare_case(c.id, image, label ? &*label : nullptr, plan);
     io::Volume out_image{prepared.image, prepared.geometry, {}};
     const fs::path image_file = cases_dir / (c.id + ".nii");

@@ -3,6 +3,7 @@
 #include <spdlog/fmt/fmt.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <set>
 
@@ -44,15 +45,6 @@ std::string file_stem(const std::string& name) {
   }
   return stem.empty() ? "_" : stem;
 }
-
-namespace {
-
-std::string num_cell(const MetricInfo& info, double v) {
-  if (std::isnan(v)) return "<td class=\"num empty\">&mdash;</td>";
-  return fmt::format("<td class=\"num\">{}</td>", format_metric(info, v));
-}
-
-}  // namespace
 
 std::string summary_section(const Context& c) {
   std::string rows;
@@ -137,9 +129,9 @@ using report_detail::Context;
 std::string kpis(const Context& c) {
   std::set<std::string> cases;
   for (const auto& r : c.in.rows) cases.insert(r.case_id);
-  std::string out = fmt::format(
-      "<div class=\"kpi\"><div class=\"v\">{}</div><div class=\"k\">cases</div></div>",
-      cases.size());
+  std::string out =
+      fmt::format("<div class=\"kpi\"><div class=\"v\">{}</div><div class=\"k\">cases</div></div>",
+                  cases.size());
   if (std::find(c.metrics.begin(), c.metrics.end(), "dice") == c.metrics.end()) return out;
   for (int64_t label : c.labels) {
     const Summary s = report_detail::summary_for(c, "dice", label);
@@ -153,8 +145,8 @@ std::string kpis(const Context& c) {
 
 std::string page(const Context& c, const std::vector<std::string>& sections) {
   static const std::vector<std::pair<std::string, std::string>> kNav{
-      {"summary", "Summary"},   {"distributions", "Distributions"},
-      {"training", "Training"}, {"uncertainty", "Uncertainty"},
+      {"summary", "Summary"},      {"distributions", "Distributions"},
+      {"training", "Training"},    {"uncertainty", "Uncertainty"},
       {"gallery", "Best & worst"}, {"cases", "Per-case table"}};
   std::string nav, body;
   for (const auto& s : sections) body += s;
@@ -178,7 +170,9 @@ std::string page(const Context& c, const std::vector<std::string>& sections) {
 void write_report(const ReportInputs& in, const fs::path& out_html) {
   std::set<int64_t> labels;
   for (const auto& r : in.rows) labels.insert(r.label);
-  Context c{in, metric_order(in), {labels.begin(), labels.end()},
+  Context c{in,
+            metric_order(in),
+            {labels.begin(), labels.end()},
             out_html.parent_path() / "report_plots"};
   fs::create_directories(c.plots_dir);
   using namespace report_detail;
@@ -222,8 +216,9 @@ CaseThumbnail thumbnail_from_volumes(const std::string& case_id, CaseThumbnail::
   const at::Tensor img = image.dim() == 4 ? image[0] : image;
   if (img.dim() != 3 || reference.sizes() != img.sizes() || prediction.sizes() != img.sizes() ||
       (attribution.defined() && attribution.sizes() != img.sizes()))
-    throw Error(case_id, "thumbnail needs (Z, Y, X) image, reference, prediction (and "
-                         "attribution) of one shape");
+    throw Error(case_id,
+                "thumbnail needs (Z, Y, X) image, reference, prediction (and "
+                "attribution) of one shape");
   CaseThumbnail t;
   t.case_id = case_id;
   t.kind = kind;

@@ -67,9 +67,10 @@ std::string image_tag(const RgbImage& img, const std::filesystem::path& png,
 }
 
 std::string swatch(const std::array<uint8_t, 3>& c, const std::string& text) {
-  return fmt::format("<span><span class=\"swatch\" style=\"background:rgb({},{},{})\"></span>{}"
-                     "</span>",
-                     c[0], c[1], c[2], text);
+  return fmt::format(
+      "<span><span class=\"swatch\" style=\"background:rgb({},{},{})\"></span>{}"
+      "</span>",
+      c[0], c[1], c[2], text);
 }
 
 }  // namespace
@@ -91,8 +92,8 @@ std::string distributions_section(const Context& c) {
     if (info.unit_interval) range = std::pair{0.0, 1.0};
     figures += figure(plot::box_plot(title, series, range),
                       c.plots_dir / ("box_" + file_stem(metric) + ".png"),
-                      html_escape(title) + (info.higher_is_better ? ", higher is better."
-                                                                  : ", lower is better."));
+                      html_escape(title) +
+                          (info.higher_is_better ? ", higher is better." : ", lower is better."));
   }
   return "<section id=\"distributions\"><h2>Distributions</h2>\n<p class=\"note\">Boxes span "
          "the first to third quartile with the median as a line and the mean as a white dot; "
@@ -137,8 +138,9 @@ std::string uncertainty_section(const Context& c) {
   for (const auto& [id, u] : c.in.uncertainty) {
     const auto it = dice.find(id);
     if (it == dice.end() || !std::isfinite(u)) continue;
-    points.push_back({u, it->second, fmt::format("{}: {} {:.4g}, Dice {:.3f}", id,
-                                                 c.in.uncertainty_name, u, it->second)});
+    points.push_back(
+        {u, it->second,
+         fmt::format("{}: {} {:.4g}, Dice {:.3f}", id, c.in.uncertainty_name, u, it->second)});
     xs.push_back(u);
     ys.push_back(it->second);
   }
@@ -151,9 +153,10 @@ std::string uncertainty_section(const Context& c) {
       "(negative rho).",
       points.size(), std::isnan(rho) ? "n/a" : fmt::format("{:.3f}", rho));
   return "<section id=\"uncertainty\"><h2>Uncertainty against Dice</h2>\n<p class=\"note\">"
-         "Each dot is a case: its " + html_escape(c.in.uncertainty_name) +
-         " against its Dice averaged over labels.</p>\n" +
-         figure(scene, c.plots_dir / "uncertainty_vs_dice.png", html_escape(caption)) + "</section>\n";
+         "Each dot is a case: its " +
+         html_escape(c.in.uncertainty_name) + " against its Dice averaged over labels.</p>\n" +
+         figure(scene, c.plots_dir / "uncertainty_vs_dice.png", html_escape(caption)) +
+         "</section>\n";
 }
 
 std::string gallery_section(const Context& c) {

@@ -14,8 +14,7 @@ uint8_t to_byte(double v) { return static_cast<uint8_t>(std::lround(std::clamp(v
 void check_slice(const at::Tensor& t, const char* what, const at::Tensor& image) {
   if (t.dim() != 2 || t.size(0) != image.size(0) || t.size(1) != image.size(1)) {
     std::ostringstream msg;
-    msg << "expected a (H, W) slice of the image's size " << image.sizes() << ", got "
-        << t.sizes();
+    msg << "expected a (H, W) slice of the image's size " << image.sizes() << ", got " << t.sizes();
     throw Error(what, msg.str());
   }
 }

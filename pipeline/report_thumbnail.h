@@ -20,8 +20,8 @@ struct RgbImage {
 // Contour colours (also used by the legend of the page).
 constexpr std::array<uint8_t, 3> kReferenceColour{0, 200, 110};
 constexpr std::array<uint8_t, 3> kPredictionColour{255, 60, 170};
-constexpr std::array<uint8_t, 3> kMissedColour{40, 120, 255};      // false negative
-constexpr std::array<uint8_t, 3> kSpuriousColour{255, 70, 40};     // false positive
+constexpr std::array<uint8_t, 3> kMissedColour{40, 120, 255};   // false negative
+constexpr std::array<uint8_t, 3> kSpuriousColour{255, 70, 40};  // false positive
 
 // Nearest-neighbour scale factor that makes a slice at least `min_size` px on its longer side
 // (1 when it already is; at most 8).
@@ -39,8 +39,8 @@ RgbImage render_errors(const at::Tensor& image, const at::Tensor& reference,
 
 // Grayscale slice with `heat` (>= 0, divided by its maximum) blended in a black-red-yellow-white
 // ramp whose opacity grows with the heat, plus the prediction contour.
-RgbImage render_heat(const at::Tensor& image, const at::Tensor& heat,
-                     const at::Tensor& prediction, int scale);
+RgbImage render_heat(const at::Tensor& image, const at::Tensor& heat, const at::Tensor& prediction,
+                     int scale);
 
 // The z of a (Z, Y, X) label map with the largest foreground area (first on ties; Z / 2 when
 // the map is empty).

@@ -41,9 +41,8 @@ std::string svg(const Line& l) {
 std::string svg(const Polyline& p) {
   std::string points;
   for (const auto& [x, y] : p.points) points += num(x) + "," + num(y) + " ";
-  return fmt::format(
-      "<polyline fill=\"none\" stroke-linejoin=\"round\" points=\"{}\"{}/>", points,
-      stroke(p.colour, p.width));
+  return fmt::format("<polyline fill=\"none\" stroke-linejoin=\"round\" points=\"{}\"{}/>", points,
+                     stroke(p.colour, p.width));
 }
 
 std::string svg(const Circle& c) {
@@ -56,10 +55,10 @@ std::string svg(const Text& t) {
   static const char* kAnchor[] = {"start", "middle", "end"};
   std::string rotate =
       t.vertical ? fmt::format(" transform=\"rotate(-90 {} {})\"", num(t.x), num(t.y)) : "";
-  return fmt::format("<text x=\"{}\" y=\"{}\" font-size=\"{}\" text-anchor=\"{}\" fill=\"{}\"{}{}>{}</text>",
-                     num(t.x), num(t.y), num(t.size), kAnchor[static_cast<int>(t.anchor)],
-                     t.colour.hex(), t.bold ? " font-weight=\"600\"" : "", rotate,
-                     html_escape(t.text));
+  return fmt::format(
+      "<text x=\"{}\" y=\"{}\" font-size=\"{}\" text-anchor=\"{}\" fill=\"{}\"{}{}>{}</text>",
+      num(t.x), num(t.y), num(t.size), kAnchor[static_cast<int>(t.anchor)], t.colour.hex(),
+      t.bold ? " font-weight=\"600\"" : "", rotate, html_escape(t.text));
 }
 
 }  // namespace
@@ -72,7 +71,8 @@ std::string to_svg(const Scene& scene, const std::string& css_class) {
       "font-family=\"system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif\">\n",
       html_escape(css_class), scene.width, scene.height, scene.width, scene.height,
       html_escape(scene.title));
-  for (const Shape& s : scene.shapes) out += std::visit([](const auto& v) { return svg(v); }, s) + "\n";
+  for (const Shape& s : scene.shapes)
+    out += std::visit([](const auto& v) { return svg(v); }, s) + "\n";
   return out + "</svg>\n";
 }
 

@@ -14,6 +14,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libpng-dev zlib1g-dev libdeflate-dev
   mricron-data                               # Colin27 T1 + brain mask: the demo's real data
+  chromium                                   # headless browser test of report.html
 )
 
 missing=()

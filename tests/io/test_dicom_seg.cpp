@@ -136,7 +136,7 @@ TEST(DicomSeg, FileReferencesSourceStudyFrameOfReferenceAndInstances) {
   EXPECT_FALSE(get(d, DCM_SeriesInstanceUID).empty());
   EXPECT_NE(get(d, DCM_SeriesInstanceUID), src.info.series_uid);
   const int64_t frames = nonempty_pairs(labels.data, 3);
-  EXPECT_EQ(frames, 7);
+  EXPECT_EQ(frames, 5);
   EXPECT_EQ(get(d, DCM_NumberOfFrames), std::to_string(frames));
 
   // ReferencedSeriesSequence: the source series, every instance in z order.
@@ -291,6 +291,7 @@ fs::path foreign_seg(const fs::path& out, bool fractional,
   seg->getFrameOfReference().setFrameOfReferenceUID(dcmGenerateUniqueIdentifier(uid));
   seg->getStudy().setStudyInstanceUID(dcmGenerateUniqueIdentifier(uid));
   seg->getPatient().setPatientName("OTHER");
+  seg->getSeries().setSeriesNumber("1");
   FGPixelMeasures m;
   m.setPixelSpacing("1\\1");
   m.setSliceThickness("2");
@@ -298,7 +299,9 @@ fs::path foreign_seg(const fs::path& out, bool fractional,
   std::unique_ptr<FGPlaneOrientationPatient> o(
       FGPlaneOrientationPatient::createMinimal("1", "0", "0", "0", "1", "0"));
   seg->addForAllFrames(*o);
-  for (int k = 1; k <= 2; ++k) {
+  int segments = 0;
+  for (const auto& frame : frames) segments = std::max(segments, frame.first);
+  for (int k = 1; k <= segments; ++k) {
     CodeSequenceMacro code("85756007", "SCT", "Tissue");
     DcmSegment* s = nullptr;
     EXPECT_TRUE(
@@ -317,7 +320,8 @@ fs::path foreign_seg(const fs::path& out, bool fractional,
     z += z_step;
   }
   seg->setCheckDimensionsOnWrite(OFFalse);
-  EXPECT_TRUE(seg->saveFile(out.string().c_str()).good());
+  const OFCondition saved = seg->saveFile(out.string().c_str());
+  EXPECT_TRUE(saved.good()) << saved.text();
   return out;
 }
 
@@ -365,13 +369,42 @@ TEST(DicomSeg, ReadLabelMapsSegOnTheImageGridAndPassesOtherFilesThrough) {
   EXPECT_FALSE(is_dicom_seg_file(dir / "ct"));
 }
 
-// python3-pydicom's test files (tests/data/external/pydicom) hold no SEG object: the foreign
-// SEGs above are made with DCMTK instead.
-TEST(DicomSeg, NoPydicomTestFileIsMistakenForASeg) {
-  const fs::path folder = fs::path(UNETX_TEST_DATA) / "external" / "pydicom";
-  if (!fs::is_directory(folder)) GTEST_SKIP() << "run scripts/fetch_test_data.sh";
-  for (const auto& e : fs::directory_iterator(folder))
-    EXPECT_FALSE(is_dicom_seg_file(e.path())) << e.path();
+// python3-pydicom ships one SEG written by another tool (dcmqi, 3D Slicer): liver_1frame.dcm,
+// a 512x512 BINARY liver segment cut down to one frame of pixel data while its per-frame
+// functional groups still describe three frames. As shipped it is inconsistent and must be
+// refused; with the two orphaned per-frame items removed (and NumberOfFrames 1) it must read.
+// Expected values were counted from its PixelData with numpy, independently of DCMTK.
+TEST(DicomSeg, ReadsTheSlicerSegShippedWithPydicom) {
+  const fs::path original = fs::path(UNETX_TEST_DATA) / "external" / "pydicom" / "liver_1frame.dcm";
+  if (!fs::exists(original)) GTEST_SKIP() << "run scripts/fetch_test_data.sh";
+  ASSERT_TRUE(is_dicom_seg_file(original));
+  EXPECT_THROW(read_dicom_seg(original), Error);
+
+  TempDir dir;
+  DcmFileFormat file;
+  ASSERT_TRUE(file.loadFile(original.string().c_str()).good());
+  DcmDataset& d = *file.getDataset();
+  DcmSequenceOfItems* per_frame = nullptr;
+  ASSERT_TRUE(d.findAndGetSequence(DCM_PerFrameFunctionalGroupsSequence, per_frame).good());
+  delete per_frame->remove(2);
+  delete per_frame->remove(1);
+  d.putAndInsertString(DCM_NumberOfFrames, "1");
+  const fs::path fixed = dir / "liver.dcm";
+  ASSERT_TRUE(file.saveFile(fixed.string().c_str(), EXS_LittleEndianExplicit).good());
+
+  const Volume v = read_dicom_seg(fixed);
+  ASSERT_EQ(v.size(), (Size3{512, 512, 1}));
+  EXPECT_EQ(v.data.sum().item<int64_t>(), 36233);  // one segment: value 1
+  EXPECT_EQ(v.data[0][0][300].sum().item<int64_t>(), 118);
+  const at::Tensor rows = v.data[0][0].sum(1).nonzero();
+  const at::Tensor cols = v.data[0][0].sum(0).nonzero();
+  EXPECT_EQ(rows.min().item<int64_t>(), 145);
+  EXPECT_EQ(rows.max().item<int64_t>(), 366);
+  EXPECT_EQ(cols.min().item<int64_t>(), 79);
+  EXPECT_EQ(cols.max().item<int64_t>(), 350);
+  EXPECT_NEAR(v.geometry.spacing[0], 0.810547, 1e-6);
+  EXPECT_NEAR(v.geometry.origin[0], -235.2, 1e-6);
+  EXPECT_NEAR(v.geometry.origin[2], -128.69, 1e-6);
 }
 
 }  // namespace

@@ -1,0 +1,196 @@
+// bench_io: cohort I/O throughput, reported as ratios against baselines measured in the same run
+// (absolute numbers depend on the machine and its load; the ratios are what we track).
+//
+//   bench_io [--threads N] [--quick] [--iters N] [--size N]
+//
+// (a) .nii.gz read of an N^3 int16 volume (default 256): unetx's reader (libdeflate + own voxel
+//     decoding) vs a plain zlib stream decode of the same file (gzread loop) vs ITK's reader.
+//     Throughput is MB/s of decoded voxel bytes. Target: unetx >= 2x the zlib stream.
+// (b) preprocessing: cases/s for resample (linear, to 1.25x coarser spacing) + z-score of the
+//     same volume, with pipeline/ functions.
+// (c) DICOM series read: added by the DICOM reader's owner (marked below).
+// Times are the best of the timed iterations (after one warm-up).
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "io/gzip_inflate.h"
+#include "io/image_io.h"
+#include "pipeline/normalize.h"
+#include "pipeline/resample.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+using unetx::io::Volume;
+
+struct Settings {
+  int threads = 1;
+  int iters = 3;
+  int64_t size = 256;
+};
+
+int default_threads() {
+  if (const char* slurm = std::getenv("SLURM_CPUS_PER_TASK")) {
+    if (int n = std::atoi(slurm); n > 0) return n;
+  }
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+bool parse(int argc, char** argv, Settings& s) {
+  s.threads = default_threads();
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    const bool has_value = i + 1 < argc;
+    if (arg == "--quick") {
+      s.iters = 1;
+      s.size = 128;
+    } else if (arg == "--threads" && has_value) {
+      s.threads = std::atoi(argv[++i]);
+    } else if (arg == "--iters" && has_value) {
+      s.iters = std::atoi(argv[++i]);
+    } else if (arg == "--size" && has_value) {
+      s.size = std::atoll(argv[++i]);
+    } else {
+      return false;
+    }
+  }
+  return s.threads > 0 && s.iters > 0 && s.size >= 16;
+}
+
+// Best wall time of `iters` runs of `fn` after one warm-up, in seconds.
+double best_seconds(int iters, const std::function<void()>& fn) {
+  fn();
+  double best = 1e30;
+  for (int i = 0; i < iters; ++i) {
+    const auto t0 = Clock::now();
+    fn();
+    best = std::min(best, std::chrono::duration<double>(Clock::now() - t0).count());
+  }
+  return best;
+}
+
+// A CT-like int16 phantom: air, a body ellipsoid with soft-tissue texture, a denser core and
+// scanner noise, so the file compresses about as well as a real scan (not a trivial ramp).
+Volume phantom(int64_t n) {
+  const at::Tensor axis = at::linspace(-1.0, 1.0, n, at::kFloat);
+  const at::Tensor z = axis.view({n, 1, 1}), y = axis.view({1, n, 1}), x = axis.view({1, 1, n});
+  const at::Tensor r2 = x * x / 0.8 + y * y / 0.6 + z * z / 0.9;
+  at::Tensor hu = at::full({n, n, n}, -1000.0f);
+  hu = at::where(r2 < 1.0, 40.0f + 30.0f * at::sin(x * 23.0f) * at::cos(y * 17.0f), hu);
+  hu = at::where(r2 < 0.15, at::full_like(hu, 700.0f), hu);
+  at::manual_seed(7);
+  hu = hu + at::randn({n, n, n}) * 12.0f;
+  Volume v;
+  v.data = hu.round().to(at::kShort).unsqueeze(0);
+  v.geometry.spacing = {0.8, 0.8, 1.0};
+  return v;
+}
+
+// The baseline: zlib's streaming gzip decode of the whole file into one buffer.
+void zlib_stream_decode(const fs::path& file, std::vector<char>& out) {
+  gzFile f = gzopen(file.c_str(), "rb");
+  if (!f) std::abort();
+  gzbuffer(f, 1 << 17);
+  size_t at = 0;
+  int got = 0;
+  while ((got = gzread(f, out.data() + at,
+                       static_cast<unsigned>(std::min<size_t>(out.size() - at, 1u << 30)))) > 0) {
+    at += static_cast<size_t>(got);
+    if (at == out.size()) out.resize(out.size() * 2);
+  }
+  gzclose(f);
+}
+
+void bench_nifti_read(const Settings& s, const fs::path& dir) {
+  const Volume v = phantom(s.size);
+  const fs::path file = dir / "phantom.nii.gz";
+  unetx::io::write_image(v, file);
+  const double mb = static_cast<double>(v.data.nbytes()) / 1e6;
+  std::printf("(a) %lldx%lldx%lld int16 .nii.gz: %.1f MB of voxels, %.1f MB on disk\n",
+              static_cast<long long>(s.size), static_cast<long long>(s.size),
+              static_cast<long long>(s.size), mb, static_cast<double>(fs::file_size(file)) / 1e6);
+
+  Volume sink;
+  const double t_unetx = best_seconds(s.iters, [&] { sink = unetx::io::read_image(file); });
+  if (!at::equal(sink.data, v.data)) std::printf("  WARNING: unetx read differs from written\n");
+  std::vector<char> buffer(static_cast<size_t>(v.data.nbytes()) + 4096);
+  const double t_zlib = best_seconds(s.iters, [&] { zlib_stream_decode(file, buffer); });
+  const double t_itk = best_seconds(s.iters, [&] { sink = unetx::io::read_image_itk(file); });
+  const double t_inflate = best_seconds(s.iters, [&] {
+    const unetx::io::Bytes gz = unetx::io::read_file_bytes(file);
+    const unetx::io::Bytes raw = unetx::io::gunzip(gz.begin(), gz.size, file.string());
+    if (raw.size == 0) std::abort();
+  });
+
+  std::printf("  nii.gz read: unetx %.0f MB/s, zlib stream %.0f MB/s, ratio %.2f (target >= 2)\n",
+              mb / t_unetx, mb / t_zlib, t_zlib / t_unetx);
+  std::printf("  ITK reader %.0f MB/s: unetx/ITK ratio %.2f\n", mb / t_itk, t_itk / t_unetx);
+  std::printf("  of unetx's %.1f ms, file read + libdeflate inflate alone take %.1f ms (%.0f%%)\n",
+              t_unetx * 1e3, t_inflate * 1e3, 100.0 * t_inflate / t_unetx);
+}
+
+void bench_preprocess(const Settings& s, const fs::path& dir) {
+  const Volume v = unetx::io::read_image(dir / "phantom.nii.gz");
+  const std::array<double, 3> to = {v.geometry.spacing[0] * 1.25, v.geometry.spacing[1] * 1.25,
+                                    v.geometry.spacing[2] * 1.25};
+  const auto size_to = unetx::pipeline::resampled_size(v.size(), v.geometry.spacing, to);
+  at::Tensor out;
+  const double t_pre = best_seconds(s.iters, [&] {
+    at::Tensor r = unetx::pipeline::resample(v.data, v.geometry.spacing, to, size_to,
+                                             unetx::pipeline::Interp::Linear);
+    out = unetx::pipeline::zscore(r);
+  });
+  const double t_read =
+      best_seconds(s.iters, [&] { (void)unetx::io::read_image(dir / "phantom.nii.gz"); });
+  std::printf(
+      "\n(b) preprocess (linear resample to %lldx%lldx%lld + z-score): %.2f cases/s "
+      "(%.0f ms); read + preprocess %.2f cases/s, reading is %.0f%% of it\n",
+      static_cast<long long>(size_to[0]), static_cast<long long>(size_to[1]),
+      static_cast<long long>(size_to[2]), 1.0 / t_pre, t_pre * 1e3, 1.0 / (t_pre + t_read),
+      100.0 * t_read / (t_pre + t_read));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Settings s;
+  if (!parse(argc, argv, s)) {
+    std::printf(
+        "usage: %s [--threads N] [--quick] [--iters N] [--size N]\n"
+        "  --threads N  intra-op threads (default: SLURM_CPUS_PER_TASK, else all cores: %d)\n"
+        "  --quick      1 timed iteration on a 128^3 volume (smoke test)\n"
+        "  --iters N    timed iterations per measurement, best is reported (default 3)\n"
+        "  --size N     volume edge in voxels (default 256)\n",
+        argv[0], default_threads());
+    return 2;
+  }
+  at::set_num_threads(s.threads);
+  const fs::path dir = fs::temp_directory_path() / ("unetx-bench-io-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::printf("bench_io: %d intra-op threads, best of %d timed iterations after 1 warm-up\n",
+              s.threads, s.iters);
+  bench_nifti_read(s, dir);
+  bench_preprocess(s, dir);
+
+  // ---- (c) DICOM series read throughput -------------------------------------------------
+  // Reserved for the DICOM reader's owner: export the phantom as a DICOM series, then print
+  // "dicom series read: unetx X MB/s, ITK/GDCM Y MB/s, ratio Z" in the style of (a).
+  // ----------------------------------------------------------------------------------------
+
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  return 0;
+}
