@@ -15,8 +15,10 @@ all: build
 setup:
 	bash scripts/setup.sh
 
-# Conformance files other tools wrote (pydicom's and nibabel's test data), from Debian packages.
+# What only the tests need: Chromium (report.html is checked in a real browser) and the
+# conformance files other tools wrote (pydicom's and nibabel's test data), from Debian packages.
 test-data:
+	bash scripts/setup.sh --tests
 	bash scripts/fetch_test_data.sh
 
 configure: setup

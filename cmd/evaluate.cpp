@@ -13,6 +13,7 @@ int cmd_evaluate(int argc, char** argv) {
   pipeline::EvaluateSettings s;
   std::string labels, empty_distance = "nan";
   std::filesystem::path compare;
+  std::vector<std::string> training_logs;
   CommandLine cmd{"evaluate", "unetx evaluate -p PREDICTIONS -r REFERENCES -o DIR [options]"};
   // clang-format off
   cmd.options.add_options()
@@ -20,7 +21,7 @@ int cmd_evaluate(int argc, char** argv) {
        "`unetx predict` output folder, or a folder of <case>.nii.gz label maps")
       ("reference,r", path_value(&s.references)->required(),
        "cohort with a label column (a fold column adds a cross-validation summary), or a folder of reference label maps")
-      ("output,o", path_value(&s.output)->required(), "output folder: metrics.csv, summary.json, manifest.csv")
+      ("output,o", path_value(&s.output)->required(), "output folder: metrics.csv, summary.json, report.html, manifest.csv")
       ("labels", po::value(&labels), "comma-separated label values (default: every label present)")
       ("nsd-tolerance", po::value(&s.metrics.nsd_tolerance_mm)->default_value(1.0),
        "normalized surface Dice tolerance in mm")
@@ -28,6 +29,10 @@ int cmd_evaluate(int argc, char** argv) {
        "hd/hd95/assd when a mask is empty: nan (left out of means) or diagonal (image diagonal)")
       ("resample-prediction", po::bool_switch(&s.resample_prediction),
        "map a prediction on another grid onto the reference grid (nearest neighbour) instead of failing")
+      ("training-log", po::value(&training_logs)->multitoken(),
+       "train_log.jsonl file(s) of `unetx train` (one per fold): training curves in report.html")
+      ("uncertainty", path_value(&s.uncertainty),
+       "`unetx uncertainty` output folder: uncertainty-vs-Dice scatter in report.html")
       ("compare", path_value(&compare),
        "a second prediction set: evaluated too (into OUTPUT/compare) and compared with paired "
        "t-test and Wilcoxon signed-rank (OUTPUT/comparison.csv, table on stdout)");
@@ -38,6 +43,7 @@ int cmd_evaluate(int argc, char** argv) {
     if (empty_distance != "nan" && empty_distance != "diagonal")
       throw po::error("--empty-distance must be nan or diagonal");
     s.metrics.empty_distance_diagonal = empty_distance == "diagonal";
+    for (const auto& log : training_logs) s.training_logs.emplace_back(log);
     if (compare.empty()) return finish("evaluate", pipeline::run_evaluate(s, comm));
     const pipeline::ComparisonRun run = pipeline::run_evaluate_comparison(s, compare, comm);
     std::cout << run.table << std::flush;

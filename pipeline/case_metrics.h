@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,16 @@ struct LabelMetrics {
 std::vector<LabelMetrics> evaluate_labels(const io::Volume& pred, const io::Volume& ref,
                                           const std::vector<int64_t>& labels,
                                           const EvaluationOptions& options);
+
+// One row of metrics.csv: the metrics of one label of one case. NaN = not defined (e.g. a
+// distance when a mask is empty).
+struct CaseMetricRow {
+  std::string case_id;
+  int64_t label = 1;
+  std::string empty;                     // "", "both", "prediction", "reference"
+  std::map<std::string, double> values;  // metric name (as in metrics.csv) -> value
+  std::string fold;                      // the cohort manifest's fold column, when present
+};
 
 // Names of the numeric metrics in metrics.csv order, and their value for one label.
 const std::vector<std::string>& metric_names();

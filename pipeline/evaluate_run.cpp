@@ -15,6 +15,7 @@
 #include "io/json_file.h"
 #include "io/label_io.h"
 #include "pipeline/case_metrics.h"
+#include "pipeline/evaluate_report.h"
 #include "pipeline/resample_onto.h"
 #include "pipeline/statistics.h"
 
@@ -136,7 +137,7 @@ EvaluationTables case_metrics_of(const io::Cohort& cohort, const fs::path& outpu
 
 // Assembles metrics.csv and summary.json from the per-case files every rank wrote.
 void write_tables(const io::Cohort& cohort, const fs::path& output, const RunSummary& summary,
-                  const EvaluateSettings& s) {
+                  const EvaluateSettings& s, const std::map<std::string, fs::path>& predictions) {
   const EvaluationTables t = case_metrics_of(cohort, output, summary);
   io::CsvTable table;
   table.header = {"case_id", "label"};
@@ -155,10 +156,14 @@ void write_tables(const io::Cohort& cohort, const fs::path& output, const RunSum
     table.rows.push_back(row);
   }
   io::write_csv(output / "metrics.csv", table);
+  MetricSummaries summaries;  // metric -> label -> summary
   json labels = json::object();
-  for (const auto& [label, metrics] : by_label)
-    for (const auto& [name, values] : metrics)
-      labels[std::to_string(label)][name] = summary_json(summarize(values));
+  for (const auto& [label, metrics] : by_label) {
+    for (const auto& [name, values] : metrics) {
+      summaries[name][label] = summarize(values);
+      labels[std::to_string(label)][name] = summary_json(summaries[name][label]);
+    }
+  }
   json j = {{"cases", cohort.cases.size()},
             {"evaluated", summary.ok},
             {"failed", summary.failed_ids},
@@ -184,6 +189,7 @@ void write_tables(const io::Cohort& cohort, const fs::path& output, const RunSum
                  number_or_nan(l["hd95"]["mean"]), s.metrics.nsd_tolerance_mm,
                  number_or_nan(l["nsd"]["mean"]), metrics.at("dice").size());
   }
+  write_evaluation_report(s, cohort, predictions, t.rows, summaries);
 }
 
 }  // namespace
@@ -220,7 +226,7 @@ RunSummary run_evaluate(const EvaluateSettings& s, dist::Communicator& comm) {
             {"mean_dice", fmt::format("{:.6g}", mean_dice)}};
   };
   RunSummary summary = run_cohort(cohort, task, comm);
-  if (comm.is_root()) write_tables(cohort, s.output, summary, s);
+  if (comm.is_root()) write_tables(cohort, s.output, summary, s, predictions);
   return summary;
 }
 

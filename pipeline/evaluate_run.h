@@ -1,5 +1,6 @@
 // `unetx evaluate`: predicted label maps + reference label maps -> per-case, per-label metrics
-// (<output>/metrics.csv), cohort statistics (<output>/summary.json) and manifest.csv; with
+// (<output>/metrics.csv), cohort statistics (<output>/summary.json), a self-contained
+// <output>/report.html (plots also as PNG in <output>/report_plots/) and manifest.csv; with
 // `compare`, a second prediction set evaluated alongside and paired tests between the two.
 //
 // Conventions: labels are the values > 0 found in either map of a case; when a label is absent
@@ -34,18 +35,13 @@ struct EvaluateSettings {
   // A prediction on another grid than its reference: an error naming both, or (when true)
   // mapped onto the reference grid with nearest neighbour.
   bool resample_prediction = false;
+  // report.html extras: training logs (train_log.jsonl, one per fold) drawn as curves, and an
+  // `unetx uncertainty` output folder whose mean_entropy_foreground is plotted against Dice.
+  std::vector<std::filesystem::path> training_logs;
+  std::filesystem::path uncertainty;
 };
 
 RunSummary run_evaluate(const EvaluateSettings& settings, dist::Communicator& comm);
-
-// One row of metrics.csv as read back from the per-case files.
-struct CaseMetricRow {
-  std::string case_id;
-  int64_t label = 0;
-  std::string empty;                     // "", "both", "prediction", "reference"
-  std::map<std::string, double> values;  // metric name -> value (NaN allowed)
-  std::string fold;                      // the manifest's fold column, when present
-};
 
 struct EvaluationTables {
   std::vector<CaseMetricRow> rows;  // cohort order, then label

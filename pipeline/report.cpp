@@ -182,7 +182,7 @@ void write_report(const ReportInputs& in, const fs::path& out_html) {
   io::write_text_atomic(out_html, html);
 }
 
-std::map<std::string, double> mean_dice_by_case(const std::vector<CaseMetrics>& rows) {
+std::map<std::string, double> mean_dice_by_case(const std::vector<CaseMetricRow>& rows) {
   std::map<std::string, std::pair<double, int>> sums;
   for (const auto& r : rows) {
     const auto it = r.values.find("dice");
@@ -196,7 +196,7 @@ std::map<std::string, double> mean_dice_by_case(const std::vector<CaseMetrics>& 
 }
 
 std::pair<std::vector<std::string>, std::vector<std::string>> best_and_worst_cases(
-    const std::vector<CaseMetrics>& rows, size_t count) {
+    const std::vector<CaseMetricRow>& rows, size_t count) {
   const auto mean = mean_dice_by_case(rows);
   std::vector<std::pair<double, std::string>> order;
   for (const auto& [id, dice] : mean) order.emplace_back(dice, id);

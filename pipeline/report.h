@@ -16,19 +16,12 @@
 #include <utility>
 #include <vector>
 
+#include "pipeline/case_metrics.h"
 #include "pipeline/statistics.h"
 
 namespace unetx::pipeline {
 
 namespace fs = std::filesystem;
-
-// One row of metrics.csv: the metrics of one label of one case. NaN = not defined (e.g. a
-// distance when a mask is empty); shown as an empty cell and counted in "n empty".
-struct CaseMetrics {
-  std::string case_id;
-  int64_t label = 1;
-  std::map<std::string, double> values;  // metric name (as in metrics.csv) -> value
-};
 
 // A train_log.jsonl of `unetx train` (one JSON object per epoch with epoch, train_loss,
 // val_dice, lr, seconds), drawn as one line per file.
@@ -54,7 +47,7 @@ struct ReportInputs {
   std::string title = "Segmentation evaluation";
   std::string subtitle;  // e.g. model and cohort names; no patient data
 
-  std::vector<CaseMetrics> rows;
+  std::vector<CaseMetricRow> rows;
   // Column and plot order; empty: the usual metrics in metrics.csv order (dice, iou, ...), then
   // any other metric found in `rows`, alphabetically.
   std::vector<std::string> metrics;
@@ -81,12 +74,12 @@ void write_report(const ReportInputs& in, const fs::path& out_html);
 
 // Mean Dice of each case over its labels (NaN Dice values left out; cases without any finite
 // Dice are left out), from the rows' "dice" values.
-std::map<std::string, double> mean_dice_by_case(const std::vector<CaseMetrics>& rows);
+std::map<std::string, double> mean_dice_by_case(const std::vector<CaseMetricRow>& rows);
 
 // The `count` best and `count` worst cases by mean Dice (best first / worst first; ties by case
 // id). With fewer than 2 * count cases the lists share no case: worst takes what best left.
 std::pair<std::vector<std::string>, std::vector<std::string>> best_and_worst_cases(
-    const std::vector<CaseMetrics>& rows, size_t count = 2);
+    const std::vector<CaseMetricRow>& rows, size_t count = 2);
 
 // A thumbnail from whole volumes: image (Z, Y, X) or (C, Z, Y, X) (channel 0 shown), reference
 // and prediction (Z, Y, X) labels, optional attribution (Z, Y, X). Takes the slice z with the

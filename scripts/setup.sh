@@ -14,8 +14,11 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libpng-dev zlib1g-dev libdeflate-dev
   mricron-data                               # Colin27 T1 + brain mask: the demo's real data
-  chromium                                   # headless browser test of report.html
 )
+# `setup.sh --tests` adds what only the test suite needs.
+if [ "${1:-}" = "--tests" ]; then
+  PACKAGES+=(chromium)                       # headless browser test of report.html
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -46,13 +46,13 @@ TEST(CliEvaluate, PerfectAndShiftedPredictionsWithFoldsAndComparison) {
 
   const io::CsvTable metrics = io::read_csv(d / "eval/metrics.csv");
   const std::vector<std::string> header{
-      "case_id", "label", "dice",        "iou",        "precision",  "recall",
-      "specificity", "hd", "hd95", "assd", "nsd", "vol_pred_ml", "vol_ref_ml", "rel_vol_diff", "empty"};
+      "case_id", "label", "dice", "iou",         "precision",  "recall",       "specificity", "hd",
+      "hd95",    "assd",  "nsd",  "vol_pred_ml", "vol_ref_ml", "rel_vol_diff", "empty"};
   EXPECT_EQ(metrics.header, header);
   ASSERT_FALSE(metrics.rows.empty());
   for (const auto& row : metrics.rows) {
-    EXPECT_EQ(row[2], "1");  // Dice of a perfect prediction
-    EXPECT_EQ(row[7], "0");  // HD
+    EXPECT_EQ(row[2], "1");   // Dice of a perfect prediction
+    EXPECT_EQ(row[7], "0");   // HD
     EXPECT_EQ(row[10], "1");  // NSD
   }
   const auto summary = nlohmann::json::parse(slurp(d / "eval/summary.json"));
@@ -69,6 +69,13 @@ TEST(CliEvaluate, PerfectAndShiftedPredictionsWithFoldsAndComparison) {
   const double sx = io::read_image(d / "a/phantom_0000.nii.gz").geometry.spacing[0];
   EXPECT_NEAR(std::stod(shifted.rows[0][7]), sx, 1e-5);
   EXPECT_LT(std::stod(shifted.rows[0][2]), 1.0);
+
+  // The report: one self-contained page with the plots, also written as PNG.
+  const std::string html = slurp(d / "eval/report.html");
+  EXPECT_NE(html.find("<svg"), std::string::npos);
+  EXPECT_NE(html.find("phantom_0003"), std::string::npos);
+  EXPECT_EQ(html.find("https://"), std::string::npos);
+  EXPECT_TRUE(fs::exists(d / "eval/report_plots/box_dice.png"));
 
   const io::CsvTable comparison = io::read_csv(d / "eval/comparison.csv");
   EXPECT_EQ(comparison.header.front(), "metric");

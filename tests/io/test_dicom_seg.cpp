@@ -292,6 +292,8 @@ fs::path foreign_seg(const fs::path& out, bool fractional,
   seg->getStudy().setStudyInstanceUID(dcmGenerateUniqueIdentifier(uid));
   seg->getPatient().setPatientName("OTHER");
   seg->getSeries().setSeriesNumber("1");
+  seg->getSeries().setSeriesInstanceUID(dcmGenerateUniqueIdentifier(uid));
+  seg->getSOPCommon().setSOPInstanceUID(dcmGenerateUniqueIdentifier(uid));
   FGPixelMeasures m;
   m.setPixelSpacing("1\\1");
   m.setSliceThickness("2");

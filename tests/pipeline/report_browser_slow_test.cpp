@@ -63,8 +63,9 @@ ReportInputs full_inputs(const test::TempDir& dir) {
   const std::vector<std::string> ids{"case_2", "case_10", "case_1", "case_3"};
   const std::vector<double> dice{0.62, 0.91, std::nan(""), 0.35};
   for (size_t c = 0; c < ids.size(); ++c) {
-    in.rows.push_back({ids[c], 1, {{"dice", dice[c]}, {"hd95", 1.5 + static_cast<double>(c)}}});
-    in.rows.push_back({ids[c], 2, {{"dice", 0.5 + 0.1 * c}, {"hd95", 4.0 - c}}});
+    in.rows.push_back(
+        {ids[c], 1, "", {{"dice", dice[c]}, {"hd95", 1.5 + static_cast<double>(c)}}, ""});
+    in.rows.push_back({ids[c], 2, "", {{"dice", 0.5 + 0.1 * c}, {"hd95", 4.0 - c}}, ""});
   }
   test::write_file(dir / "log.jsonl",
                    "{\"epoch\":0,\"train_loss\":0.9,\"val_dice\":0.4}\n"

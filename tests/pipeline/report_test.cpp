@@ -44,7 +44,7 @@ ReportInputs three_cases() {
   const double hd95[3][2] = {{2, 4}, {6, 8}, {3, kNaN}};
   for (int c = 0; c < 3; ++c)
     for (int l = 0; l < 2; ++l)
-      in.rows.push_back({ids[c], l + 1, {{"dice", dice[c][l]}, {"hd95", hd95[c][l]}}});
+      in.rows.push_back({ids[c], l + 1, "", {{"dice", dice[c][l]}, {"hd95", hd95[c][l]}}, ""});
   return in;
 }
 
