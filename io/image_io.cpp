@@ -3,15 +3,19 @@
 #include <itkImage.h>
 #include <itkImageFileWriter.h>
 #include <itkImageIOFactory.h>
+#include <spdlog/spdlog.h>
 #include <zlib.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstring>
 #include <optional>
 
 #include "io/atomic_file.h"
+#include "io/dicom_series.h"
 #include "io/error.h"
+#include "io/image_check.h"
 #include "io/nifti_check.h"
 #include "io/nifti_geometry.h"
 #include "io/nifti_header.h"
@@ -19,6 +23,18 @@
 
 namespace unetx::io {
 namespace {
+
+// A DICOM file: named *.dcm, or without one of the extensions ITK's readers claim and
+// starting like a DICOM dataset (many PACS exports have no extension at all).
+bool looks_like_dicom(const fs::path& path) {
+  std::string ext = path.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (ext == ".dcm" || ext == ".dicom") return true;
+  for (const char* known : {".nii", ".gz", ".mha", ".mhd", ".nrrd", ".nhdr", ".hdr", ".img"})
+    if (ext == known) return false;
+  return is_dicom_file(path);
+}
 
 using IOComponent = itk::IOComponentEnum;
 
@@ -245,7 +261,12 @@ Volume read_image(const fs::path& path) {
   const std::string name = path.string();
   std::error_code ec;
   if (!fs::exists(path, ec)) throw Error(name, "no such file");
-  if (fs::is_directory(path, ec)) throw Error(name, "is a folder, not an image file");
+  if (fs::is_directory(path, ec) || looks_like_dicom(path)) {
+    DicomVolume dicom = read_dicom(path);
+    for (const auto& warning : dicom.warnings) spdlog::warn("{}: {}", name, warning);
+    check_spacing(dicom.volume.geometry, name);
+    return std::move(dicom.volume);
+  }
   try {
     if (std::optional<Volume> v = read_nifti_fast(path)) {
       check_spacing(v->geometry, name);

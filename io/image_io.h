@@ -1,5 +1,6 @@
-// Image files <-> Volume through ITK's ImageIO factory: NIfTI (.nii, .nii.gz, .hdr/.img), MetaImage
-// (.mha, .mhd), NRRD (.nrrd, .nhdr) and whatever else the linked ITK IO modules read.
+// Image files <-> Volume: NIfTI (.nii, .nii.gz, .hdr/.img), MetaImage (.mha, .mhd), NRRD (.nrrd,
+// .nhdr) and whatever else the linked ITK IO modules read, and DICOM (a file, or a folder holding
+// one series: io/dicom_series.h), so every command takes any of them as an image.
 #pragma once
 
 #include <filesystem>
@@ -22,8 +23,9 @@ namespace fs = std::filesystem;
 // libdeflate, bit-identical to ITK for NIfTI-1, and NIfTI-2 which ITK 5.2 cannot read);
 // everything else through ITK. NIfTI scaling (scl_slope/scl_inter) is applied as ITK 5.2 does:
 // scaled integer data becomes float32 (see nifti_reader.h for the exact rule and metadata).
-// Zero, negative or non-finite spacing is refused. NaN/Inf voxels are read as they are; see
-// find_bad_voxels (io/nifti_check.h).
+// A folder, a *.dcm file or an extension-less file that starts like DICOM is read with
+// read_dicom (its warnings are logged). Zero, negative or non-finite spacing is refused.
+// NaN/Inf voxels are read as they are; see find_bad_voxels (io/image_check.h).
 Volume read_image(const fs::path& path);
 
 // The same through ITK's ImageIO only (NIfTI completeness check included, no fast path): the

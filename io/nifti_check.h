@@ -25,18 +25,4 @@ void check_nifti_complete(const std::filesystem::path& path);
 // silently replace it by 1 (zero) or keep a negative spacing ITK cannot use.
 void check_nifti_header(const NiftiHeader& header, const std::string& file);
 
-// The same for any image format once read: every spacing finite and > 0.
-void check_spacing(const Geometry& geometry, const std::string& file);
-
-// Checks on a volume that was read successfully, for callers to turn into a per-case failure
-// (any format, not only NIfTI).
-//
-// "3 NaN and 1 Inf voxels" when floating-point data holds non-finite values; nullopt when all
-// are finite (integer data always is).
-std::optional<std::string> find_bad_voxels(const Volume& volume);
-
-// Throws unetx::Error(file, "is a 2-D image (AxB voxels, 1 slice); a 3-D volume is expected")
-// when the volume has a single slice.
-void require_3d(const Volume& volume, const std::string& file);
-
 }  // namespace unetx::io

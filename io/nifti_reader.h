@@ -11,7 +11,7 @@
 // Unscaled files keep their stored type.
 //
 // One deliberate difference from ITK: niftilib (inside ITK) replaces NaN and Inf float voxels
-// by 0 without a word; this reader keeps them, so find_bad_voxels (nifti_check.h) can report
+// by 0 without a word; this reader keeps them, so find_bad_voxels (image_check.h) can report
 // them and the case can fail instead of training on invented zeros.
 #pragma once
 

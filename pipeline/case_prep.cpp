@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "io/error.h"
+#include "io/image_check.h"
 #include "pipeline/normalize.h"
 #include "pipeline/resample.h"
 
@@ -53,24 +54,9 @@ void check_image(const std::string& id, const io::Volume& image, const Plan& pla
     throw Error(id, "image has " + std::to_string(image.data.size(0)) + " channels, the plan " +
                         std::to_string(plan.in_channels));
   }
-  const auto& sp = image.geometry.spacing;
-  for (double s : sp) {
-    if (!(s > 0) || !std::isfinite(s)) {
-      throw Error(id, "image spacing " + std::to_string(sp[0]) + " x " + std::to_string(sp[1]) +
-                          " x " + std::to_string(sp[2]) + " mm: every spacing must be positive");
-    }
-  }
-  if (plan.spatial_dims == 3 && image.data.size(1) == 1) {
-    throw Error(id, "2-D image (one slice) where the plan expects 3-D volumes");
-  }
-  if (at::isFloatingType(image.data.scalar_type())) {
-    const int64_t nan = image.data.isnan().sum().item<int64_t>();
-    const int64_t inf = image.data.isinf().sum().item<int64_t>();
-    if (nan + inf > 0) {
-      throw Error(id, "image holds " + std::to_string(nan) + " NaN and " + std::to_string(inf) +
-                          " infinite voxels");
-    }
-  }
+  io::check_spacing(image.geometry, id);
+  if (plan.spatial_dims == 3) io::require_3d(image, id);
+  if (auto bad = io::find_bad_voxels(image)) throw Error(id, "image holds " + *bad);
 }
 
 at::Tensor prepare_label(const std::string& id, const io::Volume& label, const io::Volume& image,

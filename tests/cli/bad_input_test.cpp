@@ -129,8 +129,8 @@ TEST(CliBadInput, NonFiniteZeroSpacingAnd2DCasesFailAlone) {
   EXPECT_EQ(r.exit_code, 1) << r.err;
   auto rows = io::read_manifest(d / "pre/manifest.csv");
   ASSERT_EQ(rows.size(), 4u);
-  EXPECT_EQ(rows[0].status, "failed: phantom_0000: image holds 2 NaN and 1 infinite voxels");
-  EXPECT_NE(rows[1].status.find("2-D image"), std::string::npos) << rows[1].status;
+  EXPECT_EQ(rows[0].status, "failed: phantom_0000: image holds 2 NaN and 1 Inf voxels");
+  EXPECT_NE(rows[1].status.find("is a 2-D image"), std::string::npos) << rows[1].status;
   EXPECT_EQ(rows[2].status, "ok");
   EXPECT_EQ(rows[3].status, "ok");
   EXPECT_NE(r.err.find("phantom_0000"), std::string::npos) << r.err;

@@ -5,6 +5,7 @@
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/dcmdata/dcuid.h>
+#include <dcmtk/dcmfg/fgfracon.h>
 #include <dcmtk/dcmfg/fgpixmsr.h>
 #include <dcmtk/dcmfg/fgplanor.h>
 #include <dcmtk/dcmfg/fgplanpo.h>
@@ -311,13 +312,22 @@ fs::path foreign_seg(const fs::path& out, bool fractional,
     Uint16 n = 0;
     EXPECT_TRUE(seg->addSegment(s, n).good());
   }
+  const std::string dimensions = dcmGenerateUniqueIdentifier(uid);
+  seg->getDimensions().addDimensionIndex(DCM_ReferencedSegmentNumber, dimensions,
+                                         DCM_SegmentIdentificationSequence);
+  seg->getDimensions().addDimensionIndex(DCM_ImagePositionPatient, dimensions,
+                                         DCM_PlanePositionSequence);
   int z = 0;
   for (const auto& [segment, pixels] : frames) {
+    FGFrameContent content;
+    content.setDimensionIndexValues(segment, 0);
+    content.setDimensionIndexValues(z + 1, 1);
     std::unique_ptr<FGPlanePosPatient> p(
         FGPlanePosPatient::createMinimal("0", "0", std::to_string(z).c_str()));
     std::vector<Uint8> data = pixels;
     OFVector<FGBase*> groups;
     groups.push_back(p.get());
+    groups.push_back(&content);
     EXPECT_TRUE(seg->addFrame(data.data(), static_cast<Uint16>(segment), groups).good());
     z += z_step;
   }

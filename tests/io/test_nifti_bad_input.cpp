@@ -6,6 +6,7 @@
 
 #include "io/error.h"
 #include "io/image_io.h"
+#include "io/image_check.h"
 #include "io/nifti_check.h"
 #include "nifti_test_util.h"
 #include "temp_dir.h"

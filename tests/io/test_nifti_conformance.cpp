@@ -11,6 +11,7 @@
 #include "io/error.h"
 #include "io/gzip_inflate.h"
 #include "io/image_io.h"
+#include "io/image_check.h"
 #include "io/nifti_check.h"
 #include "io/nifti_geometry.h"
 #include "io/nifti_header.h"
