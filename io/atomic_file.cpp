@@ -62,6 +62,8 @@ void write_text_atomic(const fs::path& path, const std::string& text) {
 
 bool is_complete_file(const fs::path& path) {
   std::error_code ec;
+  // A folder output (a DICOM series) is renamed into place only when complete.
+  if (fs::is_directory(path, ec)) return !fs::is_empty(path, ec) && !ec;
   if (!fs::is_regular_file(path, ec)) return false;
   const auto size = fs::file_size(path, ec);
   return !ec && size > 0;

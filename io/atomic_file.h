@@ -39,8 +39,9 @@ class AtomicFile {
 // Writes `text` byte for byte to `path` atomically. Throws unetx::Error naming the file.
 void write_text_atomic(const fs::path& path, const std::string& text);
 
-// True for an existing regular file (symlinks followed) of size > 0: what a rerun requires
-// before it skips a case's output.
+// True for an existing regular file (symlinks followed) of size > 0, or a non-empty folder (a
+// multi-file output such as a DICOM series, renamed into place once complete): what a rerun
+// requires before it skips a case's output.
 bool is_complete_file(const fs::path& path);
 
 }  // namespace unetx::io
