@@ -15,31 +15,15 @@
 
 #include "io/atomic_file.h"
 #include "io/dicom_codecs.h"
+#include "io/dicom_values.h"
 #include "io/error.h"
 
 namespace unetx::io {
 namespace {
 
-std::string new_uid() {
-  char buffer[100];
-  dcmGenerateUniqueIdentifier(buffer, SITE_INSTANCE_UID_ROOT);
-  return buffer;
-}
-
-// A DS value holds at most 16 characters: use the most significant digits that fit.
-std::string to_ds(double value) {
-  if (value == 0.0) return "0";
-  char buffer[64];
-  for (int digits = 15; digits > 1; --digits) {
-    std::snprintf(buffer, sizeof buffer, "%.*g", digits, value);
-    if (std::strlen(buffer) <= 16) return buffer;
-  }
-  return buffer;
-}
-
 std::string ds_list(std::initializer_list<double> values) {
   std::string text;
-  for (double v : values) text += (text.empty() ? "" : "\\") + to_ds(v);
+  for (double v : values) text += (text.empty() ? "" : "\\") + decimal_string(v);
   return text;
 }
 
@@ -56,8 +40,8 @@ Rescale choose_rescale(const at::Tensor& data) {
   const bool integral = !at::isFloatingType(data.scalar_type());
   if (integral && lo >= -32768 && hi <= 32767) return {};
   Rescale r;
-  r.intercept = std::stod(to_ds(0.5 * (lo + hi)));
-  r.slope = hi > lo ? std::stod(to_ds((hi - lo) / 65000.0)) : 1.0;
+  r.intercept = std::stod(decimal_string(0.5 * (lo + hi)));
+  r.slope = hi > lo ? std::stod(decimal_string((hi - lo) / 65000.0)) : 1.0;
   return r;
 }
 
@@ -111,7 +95,7 @@ void put_u16(DcmDataset& ds, const DcmTagKey& tag, Uint16 value, const fs::path&
 void put_identity(DcmDataset& ds, const SeriesHeader& h, const DicomExportOptions& o,
                   const fs::path& file) {
   put(ds, DCM_SOPClassUID, h.sop_class, file);
-  put(ds, DCM_SOPInstanceUID, new_uid(), file);
+  put(ds, DCM_SOPInstanceUID, new_dicom_uid(), file);
   put(ds, DCM_StudyInstanceUID, h.study_uid, file);
   put(ds, DCM_SeriesInstanceUID, h.series_uid, file);
   put(ds, DCM_FrameOfReferenceUID, h.frame_uid, file);
@@ -148,10 +132,10 @@ void put_slice(DcmDataset& ds, const SeriesHeader& h, const Geometry& g, int64_t
   put(ds, DCM_SliceThickness, h.thickness, file);
   put(ds, DCM_SpacingBetweenSlices, h.thickness, file);
   put(ds, DCM_SliceLocation,
-      to_ds(pos[0] * h.normal[0] + pos[1] * h.normal[1] + pos[2] * h.normal[2]), file);
+      decimal_string(pos[0] * h.normal[0] + pos[1] * h.normal[1] + pos[2] * h.normal[2]), file);
   put(ds, DCM_InstanceNumber, std::to_string(instance_number), file);
-  put(ds, DCM_RescaleSlope, to_ds(h.rescale.slope), file);
-  put(ds, DCM_RescaleIntercept, to_ds(h.rescale.intercept), file);
+  put(ds, DCM_RescaleSlope, decimal_string(h.rescale.slope), file);
+  put(ds, DCM_RescaleIntercept, decimal_string(h.rescale.intercept), file);
 }
 
 void put_pixels(DcmDataset& ds, const at::Tensor& slice, const Rescale& r, const fs::path& file) {
@@ -195,12 +179,12 @@ SeriesHeader make_header(const Volume& volume, const DicomExportOptions& o) {
   const Mat3& d = g.direction;
   SeriesHeader h;
   h.sop_class = o.modality == "MR" ? UID_MRImageStorage : UID_CTImageStorage;
-  h.study_uid = o.study_uid.empty() ? new_uid() : o.study_uid;
-  h.series_uid = o.series_uid.empty() ? new_uid() : o.series_uid;
-  h.frame_uid = o.frame_of_reference_uid.empty() ? new_uid() : o.frame_of_reference_uid;
+  h.study_uid = o.study_uid.empty() ? new_dicom_uid() : o.study_uid;
+  h.series_uid = o.series_uid.empty() ? new_dicom_uid() : o.series_uid;
+  h.frame_uid = o.frame_of_reference_uid.empty() ? new_dicom_uid() : o.frame_of_reference_uid;
   h.iop = ds_list({d[0], d[3], d[6], d[1], d[4], d[7]});
   h.pixel_spacing = ds_list({g.spacing[1], g.spacing[0]});
-  h.thickness = to_ds(g.spacing[2]);
+  h.thickness = decimal_string(g.spacing[2]);
   h.rescale = choose_rescale(volume.data);
   h.normal = {d[3] * d[7] - d[6] * d[4], d[6] * d[1] - d[0] * d[7], d[0] * d[4] - d[3] * d[1]};
   return h;

@@ -21,6 +21,7 @@
 #include <set>
 
 #include "io/atomic_file.h"
+#include "io/dicom_values.h"
 #include "io/error.h"
 
 namespace unetx::io {
@@ -31,23 +32,6 @@ constexpr const char* kSegSopClass = UID_SegmentationStorage;
 // Turns a failed DCMTK condition into the library's error, naming the output file.
 void check(const OFCondition& cond, const fs::path& out, const std::string& what) {
   if (cond.bad()) throw Error(out.string(), "DICOM SEG: " + what + ": " + cond.text());
-}
-
-std::string new_uid() {
-  char buffer[100];
-  dcmGenerateUniqueIdentifier(buffer, SITE_INSTANCE_UID_ROOT);
-  return buffer;
-}
-
-// A DS value holds at most 16 characters: keep the most significant digits that fit.
-std::string ds(double value) {
-  if (value == 0.0) return "0";
-  char buffer[64];
-  for (int digits = 15; digits > 1; --digits) {
-    std::snprintf(buffer, sizeof buffer, "%.*g", digits, value);
-    if (std::strlen(buffer) <= 16) return buffer;
-  }
-  return buffer;
 }
 
 // LO values: at most 64 characters, no backslash (the value separator), no control characters.
@@ -103,25 +87,29 @@ std::unique_ptr<DcmSegmentation> create_document(const Volume& labels,
     throw Error(out.string(), "DICOM SEG: the source series has no FrameOfReferenceUID");
   check(seg->getFrameOfReference().setFrameOfReferenceUID(source.frame_of_reference_uid), out,
         "frame of reference UID");
-  check(seg->getSeries().setSeriesInstanceUID(new_uid()), out, "series UID");
+  check(seg->getSeries().setSeriesInstanceUID(new_dicom_uid()), out, "series UID");
   check(seg->getSeries().setSeriesNumber(std::to_string(options.series_number)), out,
         "series number");
   check(seg->getSeries().setSeriesDescription(lo(options.series_description)), out,
         "series description");
-  check(seg->getSOPCommon().setSOPInstanceUID(new_uid()), out, "SOP instance UID");
+  check(seg->getSOPCommon().setSOPInstanceUID(new_dicom_uid()), out, "SOP instance UID");
   return seg;
 }
 
 void add_shared_geometry(DcmSegmentation& seg, const Geometry& g, const fs::path& out) {
   FGPixelMeasures measures;
-  check(measures.setPixelSpacing(ds(g.spacing[1]) + "\\" + ds(g.spacing[0])), out, "pixel spacing");
-  check(measures.setSliceThickness(ds(g.spacing[2])), out, "slice thickness");
-  check(measures.setSpacingBetweenSlices(ds(g.spacing[2])), out, "spacing between slices");
+  check(
+      measures.setPixelSpacing(decimal_string(g.spacing[1]) + "\\" + decimal_string(g.spacing[0])),
+      out, "pixel spacing");
+  check(measures.setSliceThickness(decimal_string(g.spacing[2])), out, "slice thickness");
+  check(measures.setSpacingBetweenSlices(decimal_string(g.spacing[2])), out,
+        "spacing between slices");
   check(seg.addForAllFrames(measures), out, "pixel measures");
   // Row direction = the x index axis (direction column 0), column direction = y (column 1).
   const Mat3& d = g.direction;
   std::unique_ptr<FGPlaneOrientationPatient> orientation(FGPlaneOrientationPatient::createMinimal(
-      ds(d[0]), ds(d[3]), ds(d[6]), ds(d[1]), ds(d[4]), ds(d[7])));
+      decimal_string(d[0]), decimal_string(d[3]), decimal_string(d[6]), decimal_string(d[1]),
+      decimal_string(d[4]), decimal_string(d[7])));
   if (!orientation) throw Error(out.string(), "DICOM SEG: cannot create plane orientation");
   check(seg.addForAllFrames(*orientation), out, "plane orientation");
 }
@@ -153,7 +141,7 @@ void add_segments(DcmSegmentation& seg, int64_t count, const std::vector<std::st
 
 // Frames are ordered by segment, then slice: the order of the two dimension indices.
 void add_dimensions(DcmSegmentation& seg, const fs::path& out) {
-  const std::string uid = new_uid();
+  const std::string uid = new_dicom_uid();
   check(seg.getDimensions().addDimensionIndex(DCM_ReferencedSegmentNumber, uid,
                                               DCM_SegmentIdentificationSequence,
                                               "ReferencedSegmentNumber"),
@@ -166,8 +154,8 @@ void add_dimensions(DcmSegmentation& seg, const fs::path& out) {
 void add_frame(DcmSegmentation& seg, Uint8* pixels, int64_t segment, int64_t z, const Geometry& g,
                const DicomSliceRef& ref, const fs::path& out) {
   const Vec3 p = g.index_to_physical({0.0, 0.0, static_cast<double>(z)});
-  std::unique_ptr<FGPlanePosPatient> position(
-      FGPlanePosPatient::createMinimal(ds(p[0]), ds(p[1]), ds(p[2])));
+  std::unique_ptr<FGPlanePosPatient> position(FGPlanePosPatient::createMinimal(
+      decimal_string(p[0]), decimal_string(p[1]), decimal_string(p[2])));
   if (!position) throw Error(out.string(), "DICOM SEG: cannot create plane position");
   FGFrameContent content;
   check(content.setDimensionIndexValues(static_cast<Uint32>(segment), 0), out, "dimension");

@@ -9,6 +9,7 @@
 
 #include "io/dicom_series.h"
 #include "io/error.h"
+#include "io/image_io.h"
 #include "temp_dir.h"
 
 namespace unetx::io {
@@ -29,25 +30,6 @@ bool have_test_files() {
   if (fs::is_directory(kFiles)) return true;
   ADD_FAILURE() << kFiles << " is missing: run scripts/fetch_test_data.sh";
   return false;
-}
-
-std::string dtype_of(const at::Tensor& t) {
-  switch (t.scalar_type()) {
-    case at::kByte:
-      return "uint8";
-    case at::kChar:
-      return "int8";
-    case at::kShort:
-      return "int16";
-    case at::kInt:
-      return "int32";
-    case at::kLong:
-      return "int64";
-    case at::kFloat:
-      return "float32";
-    default:
-      return "other";
-  }
 }
 
 // One line, naming the file: what a command prints for a failed case.
@@ -78,7 +60,7 @@ void check_image(const std::string& name, const json& want) {
   EXPECT_EQ(data.size(1), want["frames"].get<int64_t>());
   EXPECT_EQ(data.size(2), want["rows"].get<int64_t>());
   EXPECT_EQ(data.size(3), want["columns"].get<int64_t>());
-  EXPECT_EQ(dtype_of(data), want["dtype"].get<std::string>());
+  EXPECT_EQ(dtype_name(data.scalar_type()), want["dtype"].get<std::string>());
   const Geometry& g = read.volume.geometry;
   for (int i = 0; i < 3; ++i) {
     EXPECT_NEAR(g.spacing[i], want["spacing"][i].get<double>(), 1e-6) << "spacing " << i;
