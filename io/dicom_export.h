@@ -57,8 +57,7 @@ struct DicomExportOptions {
 // Values: stored as int16 (BitsAllocated 16, PixelRepresentation 1). Integer volumes whose
 // range fits int16 are stored as is (slope 1, intercept 0). Other volumes (float, or integers
 // out of range) get slope = (max - min) / 65000 (headroom below the int16 range) and intercept
-// = the midpoint, so every value
-// round-trips within half a slope.
+// = the midpoint, so every value round-trips within half a slope.
 //
 // Throws unetx::Error(folder or file, reason) for C != 1, an empty volume, an encoder that
 // is unavailable, or a write failure.

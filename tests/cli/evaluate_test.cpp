@@ -83,7 +83,9 @@ TEST(CliEvaluate, PerfectAndShiftedPredictionsWithFoldsAndComparison) {
   EXPECT_NE(r.out.find("dice"), std::string::npos) << r.out;
   // Four cases all better in A: exact Wilcoxon p = 2 / 2^4.
   for (const auto& row : comparison.rows) {
-    if (row[0] == "dice" && row[1] == "1") EXPECT_EQ(row[8], "0.125");
+    if (row[0] == "dice" && row[1] == "1") {
+      EXPECT_EQ(row[8], "0.125");
+    }
   }
 }
 

@@ -55,7 +55,11 @@ TEST(AtomicFile, WriteTextAndCompleteness) {
   EXPECT_EQ(fs::file_size(dir / "x/y.txt"), 5u);
   test::write_file(dir / "empty", "");
   EXPECT_FALSE(is_complete_file(dir / "empty"));
-  EXPECT_FALSE(is_complete_file(dir / "x"));
+  // A folder output (a DICOM series) is complete once it holds anything: it is renamed into
+  // place only when written.
+  EXPECT_TRUE(is_complete_file(dir / "x"));
+  fs::create_directories(dir / "empty_folder");
+  EXPECT_FALSE(is_complete_file(dir / "empty_folder"));
   EXPECT_FALSE(is_complete_file(dir / "missing"));
 }
 
