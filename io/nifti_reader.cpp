@@ -208,7 +208,7 @@ std::optional<Volume> read_nifti_fast(const fs::path& path) {
   unsigned char head[540] = {};
   const size_t head_n = gz ? gunzip_prefix(file.begin(), file.size, head, sizeof head)
                            : std::min(file.size, sizeof head);
-  if (!gz) std::memcpy(head, file.begin(), head_n);
+  if (!gz && head_n > 0) std::memcpy(head, file.begin(), head_n);  // an empty file has no buffer
   const std::optional<NiftiHeader> parsed = parse_nifti_header(head, head_n);
   if (!parsed) return std::nullopt;  // not NIfTI-1/2 after all: ITK decides
   const NiftiHeader& h = *parsed;
