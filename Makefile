@@ -59,6 +59,8 @@ test-nccl-link: setup
 
 bench: build
 	$(BUILD)/bench/bench_unet
+	$(BUILD)/bench/bench_io
+	$(BUILD)/bench/bench_metrics
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')
