@@ -3,7 +3,6 @@
 #include <itkImage.h>
 #include <itkImageFileWriter.h>
 #include <itkImageIOFactory.h>
-#include <spdlog/spdlog.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -262,8 +261,7 @@ Volume read_image(const fs::path& path) {
   std::error_code ec;
   if (!fs::exists(path, ec)) throw Error(name, "no such file");
   if (fs::is_directory(path, ec) || looks_like_dicom(path)) {
-    DicomVolume dicom = read_dicom(path);
-    for (const auto& warning : dicom.warnings) spdlog::warn("{}: {}", name, warning);
+    DicomVolume dicom = read_dicom(path);  // logs its own warnings
     check_spacing(dicom.volume.geometry, name);
     return std::move(dicom.volume);
   }

@@ -24,7 +24,7 @@ namespace fs = std::filesystem;
 // everything else through ITK. NIfTI scaling (scl_slope/scl_inter) is applied as ITK 5.2 does:
 // scaled integer data becomes float32 (see nifti_reader.h for the exact rule and metadata).
 // A folder, a *.dcm file or an extension-less file that starts like DICOM is read with
-// read_dicom (its warnings are logged). Zero, negative or non-finite spacing is refused.
+// read_dicom (which logs its warnings). Zero, negative or non-finite spacing is refused.
 // NaN/Inf voxels are read as they are; see find_bad_voxels (io/image_check.h).
 Volume read_image(const fs::path& path);
 
