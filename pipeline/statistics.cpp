@@ -68,6 +68,12 @@ double exact_signed_rank_cdf(int n, double w) {
 
 }  // namespace
 
+double percentile(std::vector<double> values, double p) {
+  if (values.empty()) return kNaN;
+  std::sort(values.begin(), values.end());
+  return sorted_percentile(values, p);
+}
+
 Summary summarize(const std::vector<double>& values, double confidence, int resamples,
                   uint64_t seed) {
   Summary s;

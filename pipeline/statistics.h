@@ -21,6 +21,10 @@ struct Summary {
 Summary summarize(const std::vector<double>& values, double confidence = 0.95, int resamples = 2000,
                   uint64_t seed = 20261122);
 
+// The p-th percentile (0..100) with linear interpolation between order statistics (numpy's
+// default); NaN when `values` is empty.
+double percentile(std::vector<double> values, double p);
+
 struct PairedTest {
   int64_t n = 0;                 // pairs where both values are finite
   double mean_difference = 0;    // mean of a - b

@@ -3,14 +3,21 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "io/error.h"
 #include "pipeline/distance_transform.h"
+#include "pipeline/statistics.h"
 
 namespace unetx::pipeline {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+std::vector<double> to_vector(const at::Tensor& t) {
+  const at::Tensor d = t.to(at::kDouble).contiguous();
+  return {d.data_ptr<double>(), d.data_ptr<double>() + d.numel()};
+}
 
 }  // namespace
 
@@ -30,18 +37,6 @@ at::Tensor surface_voxels(const at::Tensor& mask) {
     interior &= p.narrow(axis, 0, n) & p.narrow(axis, 2, n);
   }
   return inside & interior.logical_not();
-}
-
-double percentile(at::Tensor values, double p) {
-  const int64_t n = values.numel();
-  if (n == 0) return kNaN;
-  const at::Tensor sorted = std::get<0>(values.flatten().to(at::kDouble).sort());
-  const double pos = p / 100.0 * static_cast<double>(n - 1);
-  const int64_t lo = static_cast<int64_t>(std::floor(pos));
-  const int64_t hi = std::min(lo + 1, n - 1);
-  const double a = sorted[lo].item<double>();
-  const double b = sorted[hi].item<double>();
-  return a + (b - a) * (pos - static_cast<double>(lo));
 }
 
 SurfaceMetrics surface_metrics(const at::Tensor& pred, const at::Tensor& ref,
@@ -65,7 +60,8 @@ SurfaceMetrics surface_metrics(const at::Tensor& pred, const at::Tensor& ref,
   const at::Tensor ref_to_pred = distance_transform(sp, spacing).masked_select(sr);
   const at::Tensor all = at::cat({pred_to_ref, ref_to_pred});
   m.hd = all.max().item<double>();
-  m.hd95 = std::max(percentile(pred_to_ref, 95.0), percentile(ref_to_pred, 95.0));
+  m.hd95 =
+      std::max(percentile(to_vector(pred_to_ref), 95.0), percentile(to_vector(ref_to_pred), 95.0));
   m.assd = all.mean().item<double>();
   m.nsd = all.le(tolerance_mm).sum().item<double>() / static_cast<double>(all.numel());
   return m;

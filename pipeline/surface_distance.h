@@ -34,7 +34,4 @@ at::Tensor surface_voxels(const at::Tensor& mask);
 SurfaceMetrics surface_metrics(const at::Tensor& pred, const at::Tensor& ref,
                                const std::array<double, 3>& spacing, double tolerance_mm);
 
-// The p-th percentile (0..100) of `values` with linear interpolation; NaN when empty.
-double percentile(at::Tensor values, double p);
-
 }  // namespace unetx::pipeline

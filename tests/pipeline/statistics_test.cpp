@@ -51,6 +51,12 @@ TEST(Statistics, BootstrapIntervalCoversTheNormalTheoryInterval) {
   EXPECT_EQ(summarize(v).ci_low, s.ci_low);
 }
 
+TEST(Statistics, PercentileInterpolatesLinearly) {
+  EXPECT_NEAR(percentile({4.0, 1.0, 3.0, 2.0}, 95), 3.85, 1e-12);  // numpy.percentile
+  EXPECT_DOUBLE_EQ(percentile({7.0}, 95), 7.0);
+  EXPECT_TRUE(std::isnan(percentile({}, 50)));
+}
+
 TEST(Statistics, PairedTestsMatchScipy) {
   // scipy.stats.ttest_rel -> t 3.345980214558136, p 0.012318359081772874;
   // scipy.stats.wilcoxon -> statistic 1.0, p 0.015625 (exact: 2 * 2 / 2^8).

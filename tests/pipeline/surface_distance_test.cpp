@@ -154,11 +154,5 @@ TEST(SurfaceMetrics, EmptyMasksFollowTheDocumentedConvention) {
   EXPECT_EQ(surface_metrics(one, empty, {1, 1, 1}, 1.0).empty, "reference");
 }
 
-TEST(SurfaceMetrics, PercentileInterpolatesLinearly) {
-  EXPECT_NEAR(percentile(at::tensor({4.0, 1.0, 3.0, 2.0}), 95), 3.85, 1e-12);
-  EXPECT_DOUBLE_EQ(percentile(at::tensor({7.0}), 95), 7.0);
-  EXPECT_TRUE(std::isnan(percentile(at::empty({0}, at::kDouble), 50)));
-}
-
 }  // namespace
 }  // namespace unetx::pipeline
