@@ -3,10 +3,8 @@
 #include <itkImage.h>
 #include <itkImageFileWriter.h>
 #include <itkImageIOFactory.h>
-#include <zlib.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <cstring>
 #include <optional>
@@ -14,6 +12,7 @@
 #include "io/atomic_file.h"
 #include "io/dicom_series.h"
 #include "io/error.h"
+#include "io/file_name.h"
 #include "io/image_check.h"
 #include "io/nifti_check.h"
 #include "io/nifti_geometry.h"
@@ -26,12 +25,9 @@ namespace {
 // A DICOM file: named *.dcm, or without one of the extensions ITK's readers claim and
 // starting like a DICOM dataset (many PACS exports have no extension at all).
 bool looks_like_dicom(const fs::path& path) {
-  std::string ext = path.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  if (ext == ".dcm" || ext == ".dicom") return true;
+  if (has_suffix(path, ".dcm") || has_suffix(path, ".dicom")) return true;
   for (const char* known : {".nii", ".gz", ".mha", ".mhd", ".nrrd", ".nhdr", ".hdr", ".img"})
-    if (ext == known) return false;
+    if (has_suffix(path, known)) return false;
   return is_dicom_file(path);
 }
 
@@ -53,18 +49,6 @@ std::string one_line(const std::string& text) {
   }
   if (line.size() > 240) line = line.substr(0, 237) + "...";
   return line.empty() ? "unknown ITK error" : line;
-}
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-std::string lower_name(const fs::path& path) {
-  std::string name = path.filename().string();
-  std::transform(name.begin(), name.end(), name.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
-  return name;
 }
 
 // On-disk component type: its name and the ATen dtype Volume keeps it in. `same_bytes` says
@@ -211,22 +195,6 @@ void write_dims(const at::Tensor& data, const Geometry& g, const std::string& fi
   }
 }
 
-// The NIfTI header of a .nii, .nii.gz or .hdr file (first 540 bytes, inflated if gzip); nullopt
-// for other files.
-std::optional<NiftiHeader> read_nifti_header_file(const fs::path& path) {
-  const std::string lower = lower_name(path);
-  if (!ends_with(lower, ".nii") && !ends_with(lower, ".nii.gz") && !ends_with(lower, ".hdr")) {
-    return std::nullopt;
-  }
-  unsigned char head[540] = {};
-  int got = 0;
-  if (gzFile f = gzopen(path.c_str(), "rb")) {  // gzread reads uncompressed files as they are
-    got = gzread(f, head, sizeof head);
-    gzclose(f);
-  }
-  return parse_nifti_header(head, got > 0 ? static_cast<size_t>(got) : 0);
-}
-
 }  // namespace
 
 std::string dtype_name(at::ScalarType type) {
@@ -335,9 +303,8 @@ void write_image(const Volume& volume, const fs::path& path) {
   if (!d.defined() || d.dim() != 4 || d.numel() == 0) {
     throw Error(name, "cannot write image: data must be a non-empty (C, Z, Y, X) tensor");
   }
-  const std::string lower = lower_name(path);
   for (const char* ext : {".hdr", ".img", ".img.gz", ".mhd", ".nhdr"}) {
-    if (ends_with(lower, ext)) {
+    if (has_suffix(path, ext)) {
       throw Error(name, std::string("cannot write image: ") + ext +
                             " is a multi-file format that cannot be written atomically; use "
                             ".nii.gz, .nii, .mha or .nrrd");

@@ -1,9 +1,6 @@
 #include "io/nifti_check.h"
 
-#include <zlib.h>
-
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -13,6 +10,8 @@
 #include <string>
 
 #include "io/error.h"
+#include "io/file_name.h"
+#include "io/gzip_inflate.h"
 #include "io/nifti_header.h"
 
 namespace unetx::io {
@@ -22,27 +21,20 @@ namespace fs = std::filesystem;
 
 // Bytes the header promises (data offset + voxel data); nullopt when the header is not
 // recognised or is header-only.
-std::optional<uint64_t> expected_bytes(const unsigned char* h, size_t n) {
-  const std::optional<NiftiHeader> header = parse_nifti_header(h, n);
-  if (!header || header->bitpix <= 0 || !header->single_file) return std::nullopt;
-  if (header->voxel_count() > (uint64_t{1} << 48)) return std::nullopt;  // ITK refuses these
-  return header->data_offset() + header->voxel_count() * static_cast<uint64_t>(header->bitpix) / 8;
+std::optional<uint64_t> expected_bytes(const NiftiHeader& header) {
+  if (header.bitpix <= 0 || !header.single_file) return std::nullopt;
+  if (header.voxel_count() > (uint64_t{1} << 48)) return std::nullopt;  // ITK refuses these
+  return header.data_offset() + header.voxel_count() * static_cast<uint64_t>(header.bitpix) / 8;
 }
 
-// Decompressed length of a gzip file; nullopt if the stream is corrupt or cut short.
+// Decompressed length of a gzip file (every member); nullopt if it is corrupt or cut short.
 std::optional<uint64_t> gzip_length(const fs::path& path) {
-  gzFile f = gzopen(path.c_str(), "rb");
-  if (!f) return std::nullopt;
-  gzbuffer(f, 1 << 17);
-  std::string buf(1 << 17, '\0');
-  uint64_t total = 0;
-  int got = 0;
-  while ((got = gzread(f, buf.data(), static_cast<unsigned>(buf.size()))) > 0) total += got;
-  int err = Z_OK;
-  gzerror(f, &err);
-  gzclose(f);
-  if (got < 0 || (err != Z_OK && err != Z_STREAM_END)) return std::nullopt;
-  return total;
+  try {
+    const Bytes file = read_file_bytes(path);
+    return gunzip(file.begin(), file.size, path.string()).size;
+  } catch (const Error&) {
+    return std::nullopt;
+  }
 }
 
 [[noreturn]] void truncated(const fs::path& path, const std::string& detail) {
@@ -52,24 +44,12 @@ std::optional<uint64_t> gzip_length(const fs::path& path) {
 }  // namespace
 
 void check_nifti_complete(const fs::path& path) {
-  std::string name = path.filename().string();
-  std::transform(name.begin(), name.end(), name.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
-  const auto ends = [&](const std::string& s) {
-    return name.size() > s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0;
-  };
-  const bool gz = ends(".nii.gz");
-  if (!gz && !ends(".nii")) return;
-
-  unsigned char header[540] = {};
-  size_t n = 0;
-  if (gzFile f = gzopen(path.c_str(), "rb")) {  // gzread also reads uncompressed files
-    const int got = gzread(f, header, sizeof header);
-    n = got > 0 ? static_cast<size_t>(got) : 0;
-    gzclose(f);
-  }
-  if (const auto parsed = parse_nifti_header(header, n)) check_nifti_header(*parsed, path.string());
-  const std::optional<uint64_t> expected = expected_bytes(header, n);
+  const bool gz = has_suffix(path, ".nii.gz");
+  if (!gz && !has_suffix(path, ".nii")) return;
+  const std::optional<NiftiHeader> header = read_nifti_header_file(path);
+  if (!header) return;
+  check_nifti_header(*header, path.string());
+  const std::optional<uint64_t> expected = expected_bytes(*header);
   if (!expected) return;
 
   std::error_code ec;

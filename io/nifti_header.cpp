@@ -1,9 +1,13 @@
 #include "io/nifti_header.h"
 
+#include <zlib.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
+
+#include "io/file_name.h"
 
 namespace unetx::io {
 namespace {
@@ -178,6 +182,19 @@ std::string nifti_type_name(int datatype) {
     default:
       return "datatype " + std::to_string(datatype);
   }
+}
+
+std::optional<NiftiHeader> read_nifti_header_file(const std::filesystem::path& path) {
+  if (!has_suffix(path, ".nii") && !has_suffix(path, ".nii.gz") && !has_suffix(path, ".hdr")) {
+    return std::nullopt;
+  }
+  unsigned char head[540] = {};
+  int got = 0;
+  if (gzFile f = gzopen(path.c_str(), "rb")) {  // gzread reads uncompressed files as they are
+    got = gzread(f, head, sizeof head);
+    gzclose(f);
+  }
+  return parse_nifti_header(head, got > 0 ? static_cast<size_t>(got) : 0);
 }
 
 }  // namespace unetx::io

@@ -10,6 +10,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 
@@ -51,5 +52,9 @@ std::optional<NiftiHeader> parse_nifti_header(const unsigned char* bytes, size_t
 
 // On-disk pixel type name of a NIFTI_TYPE_* code ("int16", "float32", ...; "datatype N" else).
 std::string nifti_type_name(int datatype);
+
+// The NIfTI header of a .nii, .nii.gz or .hdr file (its first 540 bytes, inflated when gzip);
+// nullopt for other file names or when the bytes are not a NIfTI-1/2 header.
+std::optional<NiftiHeader> read_nifti_header_file(const std::filesystem::path& path);
 
 }  // namespace unetx::io

@@ -3,12 +3,12 @@
 #include <itkNiftiImageIO.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cstdio>
 #include <cstring>
 #include <string>
 
 #include "io/error.h"
+#include "io/file_name.h"
 #include "io/gzip_inflate.h"
 #include "io/nifti_check.h"
 #include "io/nifti_geometry.h"
@@ -17,14 +17,6 @@ namespace unetx::io {
 namespace {
 
 namespace fs = std::filesystem;
-
-bool has_suffix(const fs::path& path, const std::string& suffix) {
-  std::string name = path.filename().string();
-  std::transform(name.begin(), name.end(), name.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
-  return name.size() > suffix.size() &&
-         name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 // Byte-reversal of one value in place; the loops over it vectorise (bswap / pshufb).
 template <typename T>
