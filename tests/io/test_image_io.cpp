@@ -16,6 +16,7 @@
 #include "geometry_fixture.h"
 #include "io/error.h"
 #include "io/image_io.h"
+#include "read_error_expectation.h"
 #include "temp_dir.h"
 
 namespace unetx::io {
@@ -203,17 +204,6 @@ TEST(ImageIo, ReadChannelsStacksAndRejectsOtherGrid) {
     EXPECT_NE(e.reason().find("grid differs from " + (dir / "t1.nii.gz").string()),
               std::string::npos)
         << e.what();
-  }
-}
-
-void expect_read_error(const fs::path& file, const std::string& reason_part) {
-  try {
-    read_image(file);
-    FAIL() << "expected unetx::Error for " << file;
-  } catch (const Error& e) {
-    EXPECT_EQ(e.subject(), file.string());
-    EXPECT_NE(e.reason().find(reason_part), std::string::npos) << e.what();
-    EXPECT_EQ(e.reason().find('\n'), std::string::npos) << "multi-line: " << e.what();
   }
 }
 

@@ -5,10 +5,11 @@
 #include <limits>
 
 #include "io/error.h"
-#include "io/image_io.h"
 #include "io/image_check.h"
+#include "io/image_io.h"
 #include "io/nifti_check.h"
 #include "nifti_test_util.h"
+#include "read_error_expectation.h"
 #include "temp_dir.h"
 
 namespace unetx::io {
@@ -23,17 +24,6 @@ Volume noise_volume() {
   return v;
 }
 
-void expect_one_line_error(const fs::path& file, const std::string& reason_part) {
-  try {
-    read_image(file);
-    FAIL() << "expected unetx::Error for " << file;
-  } catch (const Error& e) {
-    EXPECT_EQ(e.subject(), file.string());
-    EXPECT_NE(e.reason().find(reason_part), std::string::npos) << e.what();
-    EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
-  }
-}
-
 TEST(NiftiBadInput, TruncatedGzipNamesTheFile) {
   TempDir dir;
   write_image(noise_volume(), dir / "full.nii.gz");
@@ -41,11 +31,11 @@ TEST(NiftiBadInput, TruncatedGzipNamesTheFile) {
   for (double keep : {0.9, 0.5, 0.1}) {
     const fs::path cut = dir / ("cut" + std::to_string(static_cast<int>(keep * 10)) + ".nii.gz");
     test::spit(cut, bytes.substr(0, static_cast<size_t>(bytes.size() * keep)));
-    expect_one_line_error(cut, "truncated gzip stream");
+    expect_read_error(cut, "truncated gzip stream");
   }
   // Only the 8-byte trailer missing: all voxels inflate, the stream is still incomplete.
   test::spit(dir / "no_trailer.nii.gz", bytes.substr(0, bytes.size() - 8));
-  expect_one_line_error(dir / "no_trailer.nii.gz", "truncated gzip stream");
+  expect_read_error(dir / "no_trailer.nii.gz", "truncated gzip stream");
 }
 
 TEST(NiftiBadInput, CorruptGzipIsNotCalledTruncated) {
@@ -54,7 +44,7 @@ TEST(NiftiBadInput, CorruptGzipIsNotCalledTruncated) {
   std::string bytes = test::slurp(dir / "full.nii.gz");
   for (size_t i = bytes.size() / 2; i < bytes.size() / 2 + 64; ++i) bytes[i] ^= 0x5a;
   test::spit(dir / "flipped.nii.gz", bytes);
-  expect_one_line_error(dir / "flipped.nii.gz", "corrupt gzip stream");
+  expect_read_error(dir / "flipped.nii.gz", "corrupt gzip stream");
 }
 
 TEST(NiftiBadInput, HeaderPromisingMoreVoxelsThanTheFileHolds) {
@@ -66,12 +56,12 @@ TEST(NiftiBadInput, HeaderPromisingMoreVoxelsThanTheFileHolds) {
   test::write_gzip(dir / "lying.nii.gz", bytes);  // an intact gzip of a lying header
   const std::string expected = "truncated NIfTI file (" + std::to_string(bytes.size()) + " of " +
                                std::to_string(352 + 24 * 24 * 30 * 4) + " bytes)";
-  expect_one_line_error(dir / "lying.nii", expected);
-  expect_one_line_error(dir / "lying.nii.gz", expected);
+  expect_read_error(dir / "lying.nii", expected);
+  expect_read_error(dir / "lying.nii.gz", expected);
   // A header claiming 32767^3 float voxels (140 TB) must not make the reader allocate them.
   for (int i = 1; i <= 3; ++i) test::patch<int16_t>(bytes, 40 + 2 * i, 32767);
   test::write_gzip(dir / "huge.nii.gz", bytes);
-  expect_one_line_error(dir / "huge.nii.gz", "truncated NIfTI file");
+  expect_read_error(dir / "huge.nii.gz", "truncated NIfTI file");
 }
 
 TEST(NiftiBadInput, ZeroNegativeOrNanSpacingInHeaderIsRefused) {
@@ -90,8 +80,8 @@ TEST(NiftiBadInput, ZeroNegativeOrNanSpacingInHeaderIsRefused) {
     const std::string base = "spacing" + std::to_string(c.axis);
     test::spit(dir / (base + ".nii"), patched);
     test::write_gzip(dir / (base + ".nii.gz"), patched);
-    expect_one_line_error(dir / (base + ".nii"), c.text);
-    expect_one_line_error(dir / (base + ".nii.gz"), c.text);
+    expect_read_error(dir / (base + ".nii"), c.text);
+    expect_read_error(dir / (base + ".nii.gz"), c.text);
     EXPECT_THROW(read_image_itk(dir / (base + ".nii")), Error);  // ITK would use spacing 1
   }
 }
@@ -133,9 +123,9 @@ TEST(NiftiBadInput, TwoDimensionalImageWhereVolumeExpected) {
 TEST(NiftiBadInput, NotNiftiInsideANiiGzIsLeftToItkAndFailsCleanly) {
   TempDir dir;
   test::write_gzip(dir / "text.nii.gz", std::string(2000, 'a'));
-  expect_one_line_error(dir / "text.nii.gz", "cannot read image");
+  expect_read_error(dir / "text.nii.gz", "cannot read image");
   test::spit(dir / "empty.nii.gz", "");
-  expect_one_line_error(dir / "empty.nii.gz", "cannot read image");
+  expect_read_error(dir / "empty.nii.gz", "cannot read image");
 }
 
 }  // namespace
