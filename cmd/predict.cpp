@@ -12,6 +12,7 @@ namespace unetx::cli {
 
 int cmd_predict(int argc, char** argv) {
   pipeline::PredictSettings s;
+  std::string format;
   InferenceFlags flags;
   CommandLine cmd{"predict", "unetx predict -i COHORT -m CHECKPOINT -o DIR [options]"};
   // clang-format off
@@ -21,7 +22,7 @@ int cmd_predict(int argc, char** argv) {
       ("output,o", path_value(&s.output)->required(), "output folder: <case>.nii.gz + manifest.csv")
       ("save-probabilities", po::bool_switch(&s.save_probabilities),
        "also write <case>_prob.nii.gz (one channel per class)")
-      ("format", po::value(&s.format)->default_value(s.format),
+      ("format", po::value(&format)->default_value("nifti"),
        "nifti (<case>.nii.gz) | dicom-seg (<case>.dcm, a DICOM SEG referencing the case's "
        "DICOM series; cases whose image is not DICOM fail)");
   // clang-format on
@@ -29,8 +30,9 @@ int cmd_predict(int argc, char** argv) {
   return run_command(cmd, argc, argv, [&](const GlobalOptions& g, dist::Communicator& comm) {
     s.inference = to_inference_options(flags);
     s.device = g.device;
-    if (s.format != "nifti" && s.format != "dicom-seg")
-      throw po::error("--format " + s.format + ": expected nifti or dicom-seg");
+    if (format != "nifti" && format != "dicom-seg")
+      throw po::error("--format " + format + ": expected nifti or dicom-seg");
+    if (format == "dicom-seg") s.format = pipeline::PredictSettings::Format::kDicomSeg;
     s.software_version = UNETX_VERSION;
     return finish("predict", pipeline::run_predict(s, comm));
   });

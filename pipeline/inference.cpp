@@ -54,9 +54,14 @@ InferenceModel load_inference_model(const std::filesystem::path& checkpoint,
 }
 
 CasePrediction predict_case(InferenceModel& m, const io::Case& c, const InferenceOptions& options) {
+  return predict_case(m, c.id, io::read_channels(c.images), options);
+}
+
+CasePrediction predict_case(InferenceModel& m, const std::string& id, io::Volume image,
+                            const InferenceOptions& options) {
   CasePrediction out;
-  out.image = io::read_channels(c.images);
-  out.prepared = prepare_case(c.id, out.image, nullptr, m.plan);
+  out.image = std::move(image);
+  out.prepared = prepare_case(id, out.image, nullptr, m.plan);
   out.probs = predict_probabilities(*m.model, out.prepared.image, m.plan, options);
   out.probs_original = restore_to_original(out.probs, out.prepared);
   out.labels = labels_volume(out.probs_original, out.prepared.original_geometry);

@@ -56,6 +56,9 @@ struct CasePrediction {
 };
 CasePrediction predict_case(InferenceModel& m, const io::Case& c,
                             const InferenceOptions& options = {});
+// The same for an image already read (e.g. a DICOM series whose UIDs the caller also needs).
+CasePrediction predict_case(InferenceModel& m, const std::string& id, io::Volume image,
+                            const InferenceOptions& options = {});
 
 // Scoped bfloat16 CPU autocast (no-op when `on` is false); restores the previous state.
 class Bf16Autocast {

@@ -38,9 +38,7 @@ void write_seg(const CasePrediction& p, const io::DicomVolume& source, const Pla
 }  // namespace
 
 RunSummary run_predict(const PredictSettings& s, dist::Communicator& comm) {
-  const bool seg = s.format == "dicom-seg";
-  if (!seg && s.format != "nifti")
-    throw Error("--format", s.format + ": expected nifti or dicom-seg");
+  const bool seg = s.format == PredictSettings::Format::kDicomSeg;
   InferenceModel m = load_inference_model(s.model, s.device);
   const io::Cohort cohort = io::read_cohort(s.input);
   auto mask_file = [&](const io::Case& c) {
@@ -61,7 +59,10 @@ RunSummary run_predict(const PredictSettings& s, dist::Communicator& comm) {
     // Read (and check) the DICOM source first: a non-DICOM case fails before any inference.
     const std::optional<io::DicomVolume> source =
         seg ? std::optional<io::DicomVolume>(dicom_source(c)) : std::nullopt;
-    CasePrediction p = predict_case(m, c, s.inference);
+    // A single-channel DICOM case is predicted from the series just read, not read again.
+    CasePrediction p = source && c.images.size() == 1
+                           ? predict_case(m, c.id, source->volume, s.inference)
+                           : predict_case(m, c, s.inference);
     std::map<std::string, std::string> row{{"mask", relative_to(mask_file(c), s.output)},
                                            {"probabilities", ""}};
     // Probabilities first: the mask's presence is what marks a case finished.

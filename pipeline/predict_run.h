@@ -19,10 +19,11 @@ struct PredictSettings {
   InferenceOptions inference;
   bool save_probabilities = false;
   std::string device = "cpu";
-  // "nifti": <case>.nii.gz. "dicom-seg": <case>.dcm, a DICOM SEG referencing the case's DICOM
+  // kNifti: <case>.nii.gz. kDicomSeg: <case>.dcm, a DICOM SEG referencing the case's DICOM
   // series (segments named after the plan's labels). A case whose image is not DICOM fails
   // with a one-line reason before any inference; the other cases go on.
-  std::string format = "nifti";
+  enum class Format { kNifti, kDicomSeg };
+  Format format = Format::kNifti;
   std::string software_version = "dev";  // written into the SEG (algorithm version)
 };
 
