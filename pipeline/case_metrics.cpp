@@ -1,5 +1,7 @@
 #include "pipeline/case_metrics.h"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <set>
 
@@ -55,6 +57,10 @@ std::vector<LabelMetrics> evaluate_labels(const io::Volume& pred, const io::Volu
     out.push_back(m);
   }
   return out;
+}
+
+std::string metric_cell(double value) {
+  return std::isnan(value) ? "nan" : fmt::format("{:.6g}", value);
 }
 
 const std::vector<std::string>& metric_names() {

@@ -51,4 +51,7 @@ struct CaseMetricRow {
 const std::vector<std::string>& metric_names();
 double metric_value(const LabelMetrics& m, const std::string& name);
 
+// A metric as a CSV cell: 6 significant digits, "nan" for an undefined value.
+std::string metric_cell(double value);
+
 }  // namespace unetx::pipeline

@@ -98,11 +98,10 @@ void write_comparison_csv(const std::vector<ComparisonRow>& rows,
   io::CsvTable table;
   table.header = {"metric", "label", "n",        "mean_a",    "std_a",
                   "mean_b", "std_b", "t_test_p", "wilcoxon_p"};
-  auto num = [](double v) { return std::isnan(v) ? std::string("nan") : fmt::format("{:.6g}", v); };
   for (const auto& r : rows) {
-    table.rows.push_back({r.metric, std::to_string(r.label), std::to_string(r.n), num(r.mean_a),
-                          num(r.std_a), num(r.mean_b), num(r.std_b), num(r.t_p),
-                          num(r.wilcoxon_p)});
+    table.rows.push_back({r.metric, std::to_string(r.label), std::to_string(r.n),
+                          metric_cell(r.mean_a), metric_cell(r.std_a), metric_cell(r.mean_b),
+                          metric_cell(r.std_b), metric_cell(r.t_p), metric_cell(r.wilcoxon_p)});
   }
   io::write_csv(file, table);
 }

@@ -6,7 +6,6 @@
 #include <cmath>
 #include <limits>
 #include <nlohmann/json.hpp>
-#include <set>
 
 #include "io/csv.h"
 #include "io/dicom_seg.h"
@@ -88,8 +87,6 @@ json summary_json(const Summary& s) {
           {"ci95", {number_or_null(s.ci_low), number_or_null(s.ci_high)}}};
 }
 
-std::string csv_number(double v) { return std::isnan(v) ? "nan" : fmt::format("{:.6g}", v); }
-
 // metric name -> per-case values, per label (and per fold when the cohort has folds).
 using MetricValues = std::map<std::string, std::vector<double>>;
 
@@ -148,7 +145,7 @@ void write_tables(const io::Cohort& cohort, const fs::path& output, const RunSum
   for (const auto& r : t.rows) {
     std::vector<std::string> row{r.case_id, std::to_string(r.label)};
     for (const auto& m : metric_names()) {
-      row.push_back(csv_number(r.values.at(m)));
+      row.push_back(metric_cell(r.values.at(m)));
       by_label[r.label][m].push_back(r.values.at(m));
       if (!r.fold.empty()) by_fold[r.fold][r.label][m].push_back(r.values.at(m));
     }
