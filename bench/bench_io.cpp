@@ -17,26 +17,26 @@
 #include <zlib.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <functional>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "bench/bench_timing.h"
 #include "io/dicom_export.h"
 #include "io/dicom_series.h"
 #include "io/gzip_inflate.h"
 #include "io/image_io.h"
 #include "pipeline/normalize.h"
 #include "pipeline/resample.h"
+#include "pipeline/runtime.h"
 
 namespace {
 
+using unetx::bench::best_seconds;
+
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
 using unetx::io::Volume;
 
 struct Settings {
@@ -45,15 +45,8 @@ struct Settings {
   int64_t size = 256;
 };
 
-int default_threads() {
-  if (const char* slurm = std::getenv("SLURM_CPUS_PER_TASK")) {
-    if (int n = std::atoi(slurm); n > 0) return n;
-  }
-  return std::max(1u, std::thread::hardware_concurrency());
-}
-
 bool parse(int argc, char** argv, Settings& s) {
-  s.threads = default_threads();
+  s.threads = unetx::pipeline::default_threads();
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     const bool has_value = i + 1 < argc;
@@ -71,18 +64,6 @@ bool parse(int argc, char** argv, Settings& s) {
     }
   }
   return s.threads > 0 && s.iters > 0 && s.size >= 16;
-}
-
-// Best wall time of `iters` runs of `fn` after one warm-up, in seconds.
-double best_seconds(int iters, const std::function<void()>& fn) {
-  fn();
-  double best = 1e30;
-  for (int i = 0; i < iters; ++i) {
-    const auto t0 = Clock::now();
-    fn();
-    best = std::min(best, std::chrono::duration<double>(Clock::now() - t0).count());
-  }
-  return best;
 }
 
 // A CT-like int16 phantom: air, a body ellipsoid with soft-tissue texture, a denser core and
@@ -127,12 +108,12 @@ void bench_nifti_read(const Settings& s, const fs::path& dir) {
               static_cast<long long>(s.size), mb, static_cast<double>(fs::file_size(file)) / 1e6);
 
   Volume sink;
-  const double t_unetx = best_seconds(s.iters, [&] { sink = unetx::io::read_image(file); });
+  const double t_unetx = best_seconds(1, s.iters, [&] { sink = unetx::io::read_image(file); });
   if (!at::equal(sink.data, v.data)) std::printf("  WARNING: unetx read differs from written\n");
   std::vector<char> buffer(static_cast<size_t>(v.data.nbytes()) + 4096);
-  const double t_zlib = best_seconds(s.iters, [&] { zlib_stream_decode(file, buffer); });
-  const double t_itk = best_seconds(s.iters, [&] { sink = unetx::io::read_image_itk(file); });
-  const double t_inflate = best_seconds(s.iters, [&] {
+  const double t_zlib = best_seconds(1, s.iters, [&] { zlib_stream_decode(file, buffer); });
+  const double t_itk = best_seconds(1, s.iters, [&] { sink = unetx::io::read_image_itk(file); });
+  const double t_inflate = best_seconds(1, s.iters, [&] {
     const unetx::io::Bytes gz = unetx::io::read_file_bytes(file);
     const unetx::io::Bytes raw = unetx::io::gunzip(gz.begin(), gz.size, file.string());
     if (raw.size == 0) std::abort();
@@ -151,13 +132,13 @@ void bench_preprocess(const Settings& s, const fs::path& dir) {
                                     v.geometry.spacing[2] * 1.25};
   const auto size_to = unetx::pipeline::resampled_size(v.size(), v.geometry.spacing, to);
   at::Tensor out;
-  const double t_pre = best_seconds(s.iters, [&] {
+  const double t_pre = best_seconds(1, s.iters, [&] {
     at::Tensor r = unetx::pipeline::resample(v.data, v.geometry.spacing, to, size_to,
                                              unetx::pipeline::Interp::Linear);
     out = unetx::pipeline::zscore(r);
   });
   const double t_read =
-      best_seconds(s.iters, [&] { (void)unetx::io::read_image(dir / "phantom.nii.gz"); });
+      best_seconds(1, s.iters, [&] { (void)unetx::io::read_image(dir / "phantom.nii.gz"); });
   std::printf(
       "\n(b) preprocess (linear resample to %lldx%lldx%lld + z-score): %.2f cases/s "
       "(%.0f ms); read + preprocess %.2f cases/s, reading is %.0f%% of it\n",
@@ -174,9 +155,10 @@ void bench_dicom_series(const Settings& s, const fs::path& dir) {
   const auto files = unetx::io::write_dicom_series(v, folder);
   const double mb = static_cast<double>(v.data.nbytes()) / 1e6;
   Volume sink;
-  const double t_read = best_seconds(s.iters, [&] { sink = unetx::io::read_dicom(folder).volume; });
+  const double t_read =
+      best_seconds(1, s.iters, [&] { sink = unetx::io::read_dicom(folder).volume; });
   if (!at::equal(sink.data, v.data)) std::printf("  WARNING: DICOM read differs from written\n");
-  const double t_bytes = best_seconds(s.iters, [&] {
+  const double t_bytes = best_seconds(1, s.iters, [&] {
     for (const auto& f : files) {
       if (unetx::io::read_file_bytes(f).size == 0) std::abort();
     }
@@ -198,7 +180,7 @@ int main(int argc, char** argv) {
         "  --quick      1 timed iteration on a 128^3 volume (smoke test)\n"
         "  --iters N    timed iterations per measurement, best is reported (default 3)\n"
         "  --size N     volume edge in voxels (default 256)\n",
-        argv[0], default_threads());
+        argv[0], unetx::pipeline::default_threads());
     return 2;
   }
   at::set_num_threads(s.threads);

@@ -8,23 +8,22 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <vector>
 
+#include "bench/bench_timing.h"
+#include "pipeline/runtime.h"
+#include "pipeline/statistics.h"
 #include "pipeline/surface_distance.h"
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using unetx::bench::Clock;
+using unetx::bench::seconds_since;
 using unetx::pipeline::SurfaceMetrics;
-
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
 
 // Reference: an ellipsoid; prediction: the same ellipsoid shifted and slightly larger, with a
 // bump, so the surfaces differ everywhere by a few voxels.
@@ -51,9 +50,10 @@ SurfaceMetrics brute_force(const at::Tensor& pred, const at::Tensor& ref,
     std::vector<double> out(from.size(0));
     for (int64_t i = 0; i < from.size(0); ++i)
       out[i] = (to - from[i]).pow(2).sum(1).min().sqrt().item<double>();
-    return at::tensor(out, at::kDouble);
+    return out;
   };
-  const at::Tensor ab = directed(a, b), ba = directed(b, a), all = at::cat({ab, ba});
+  const std::vector<double> ab = directed(a, b), ba = directed(b, a);
+  const at::Tensor all = at::cat({at::tensor(ab, at::kDouble), at::tensor(ba, at::kDouble)});
   SurfaceMetrics m;
   m.hd = all.max().item<double>();
   m.hd95 = std::max(unetx::pipeline::percentile(ab, 95), unetx::pipeline::percentile(ba, 95));
@@ -65,7 +65,7 @@ SurfaceMetrics brute_force(const at::Tensor& pred, const at::Tensor& ref,
 }  // namespace
 
 int main(int argc, char** argv) {
-  int threads = 1;
+  int threads = unetx::pipeline::default_threads();
   int64_t size = 256;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string arg = argv[i];

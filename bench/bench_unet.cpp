@@ -11,7 +11,6 @@
 #include <torch/torch.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -19,14 +18,16 @@
 #include <thread>
 #include <vector>
 
+#include "bench/bench_timing.h"
 #include "models/flops.h"
 #include "models/unet.h"
 
 namespace {
 
+using unetx::bench::best_seconds;
+
 using unetx::models::ModelPtr;
 using unetx::models::UNetOptions;
-using Clock = std::chrono::steady_clock;
 
 struct Settings {
   int threads = 1;
@@ -73,10 +74,6 @@ bool parse(int argc, char** argv, Settings& s) {
   return s.threads > 0 && s.iters > 0 && s.warmup >= 0;
 }
 
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
 // Turns bf16 CPU autocast on for one scope; the cache of casted weights is dropped on exit
 // because the weights change at every optimizer step.
 class CpuAutocast {
@@ -99,28 +96,14 @@ class CpuAutocast {
 // Best time of `reps` n x n x n matmuls, as GFLOP/s.
 double gemm_gflops(int64_t n, int reps, at::ScalarType dtype) {
   auto a = torch::randn({n, n}).to(dtype), b = torch::randn({n, n}).to(dtype);
-  auto c = torch::matmul(a, b);  // warm-up
-  double best = 1e30;
-  for (int r = 0; r < reps; ++r) {
-    const auto t0 = Clock::now();
-    c = torch::matmul(a, b);
-    best = std::min(best, seconds_since(t0));
-  }
+  torch::Tensor c;
+  const double best = best_seconds(1, reps, [&] { c = torch::matmul(a, b); });
   return 2.0 * n * n * n / best / 1e9;
 }
 
-// Best seconds per call of `step` over s.iters timed calls, after s.warmup untimed calls. Best,
-// not mean, like the GEMM peak: both then measure the machine, not its other tenants.
 template <typename Step>
 double time_steps(const Settings& s, Step&& step) {
-  for (int i = 0; i < s.warmup; ++i) step();
-  double best = 1e30;
-  for (int i = 0; i < s.iters; ++i) {
-    const auto t0 = Clock::now();
-    step();
-    best = std::min(best, seconds_since(t0));
-  }
-  return best;
+  return best_seconds(s.warmup, s.iters, step);
 }
 
 double time_training(const Settings& s, const ModelPtr& model, const torch::Tensor& x,

@@ -1,0 +1,29 @@
+// Wall-clock timing shared by the benchmarks. They report the best of several runs, not the
+// mean: on a shared, noisy machine the best run measures the machine, not its other tenants.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+
+namespace unetx::bench {
+
+using Clock = std::chrono::steady_clock;
+
+inline double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// Best seconds per call of `fn` over `iters` timed calls, after `warmup` untimed calls.
+template <typename Fn>
+double best_seconds(int warmup, int iters, Fn&& fn) {
+  for (int i = 0; i < warmup; ++i) fn();
+  double best = 1e30;
+  for (int i = 0; i < iters; ++i) {
+    const auto t0 = Clock::now();
+    fn();
+    best = std::min(best, seconds_since(t0));
+  }
+  return best;
+}
+
+}  // namespace unetx::bench
