@@ -1,6 +1,7 @@
 // Running the real `unetx` binary from tests: exit code plus captured stdout/stderr.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 
 #include <cstdlib>
@@ -8,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace unetx::testing {
 
@@ -40,11 +42,24 @@ inline CommandResult unetx(const std::string& args, const fs::path& work) {
   return r;
 }
 
+// The folders fresh_dir made in this process: removed at exit when every test passed, kept for
+// a look when one failed (a CLI run writes megabytes; CI machines must not fill up).
+struct FreshDirs {
+  std::vector<fs::path> dirs;
+  ~FreshDirs() {
+    if (!::testing::UnitTest::GetInstance()->Passed()) return;
+    std::error_code ec;
+    for (const auto& d : dirs) fs::remove_all(d, ec);
+  }
+};
+
 inline fs::path fresh_dir(const std::string& name) {
+  static FreshDirs made;
   fs::path dir =
       fs::temp_directory_path() / ("unetx_cli_" + name + "_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
+  made.dirs.push_back(dir);
   return dir;
 }
 
