@@ -388,7 +388,7 @@ TEST(DicomSeg, ReadLabelMapsSegOnTheImageGridAndPassesOtherFilesThrough) {
 // Expected values were counted from its PixelData with numpy, independently of DCMTK.
 TEST(DicomSeg, ReadsTheSlicerSegShippedWithPydicom) {
   const fs::path original = fs::path(UNETX_TEST_DATA) / "external" / "pydicom" / "liver_1frame.dcm";
-  if (!fs::exists(original)) GTEST_SKIP() << "run scripts/fetch_test_data.sh";
+  ASSERT_TRUE(fs::exists(original)) << original << " is missing: run scripts/fetch_test_data.sh";
   ASSERT_TRUE(is_dicom_seg_file(original));
   EXPECT_THROW(read_dicom_seg(original), Error);
 

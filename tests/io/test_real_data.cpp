@@ -11,7 +11,8 @@ namespace {
 const fs::path kTemplates = "/usr/share/mricron/templates";
 
 TEST(RealData, Colin27TemplatesShareOneGrid) {
-  if (!fs::exists(kTemplates / "ch2.nii.gz")) GTEST_SKIP() << "mricron-data not installed";
+  ASSERT_TRUE(fs::exists(kTemplates / "ch2.nii.gz"))
+      << "install mricron-data (scripts/setup.sh does)";
   const Volume ch2 = read_image(kTemplates / "ch2.nii.gz");
   EXPECT_EQ(ch2.size(), (Size3{181, 217, 181}));
   EXPECT_EQ(ch2.channels(), 1);
@@ -36,7 +37,7 @@ TEST(RealData, Colin27TemplatesShareOneGrid) {
 }
 
 TEST(RealData, AllTemplatesPassTheCompletenessCheck) {
-  if (!fs::is_directory(kTemplates)) GTEST_SKIP() << "mricron-data not installed";
+  ASSERT_TRUE(fs::is_directory(kTemplates)) << "install mricron-data (scripts/setup.sh does)";
   int read = 0;
   for (const auto& e : fs::directory_iterator(kTemplates)) {
     const std::string name = e.path().filename().string();
