@@ -5,9 +5,11 @@
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/dcmdata/dcxfer.h>
+#include <ATen/Parallel.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <exception>
 
 #include "io/dicom_codecs.h"
 #include "io/dicom_geometry.h"
@@ -43,10 +45,40 @@ std::string size_text(const DicomInstanceHeader& h) {
          (h.samples > 1 ? "x" + std::to_string(h.samples) + " samples" : "");
 }
 
-void add_instance(const fs::path& path, const std::string& subject, Frames& frames) {
-  DcmFileFormat file;
-  DicomInstanceHeader h = load_instance(path, file);
-  const at::Tensor values = decode_frames(file, h);
+// One file, read and decoded: what a worker thread hands back for the in-order merge.
+struct DecodedInstance {
+  DicomInstanceHeader header;
+  at::Tensor values;  // (frames, samples, rows, columns), stored values
+  std::exception_ptr error;
+};
+
+DecodedInstance decode_instance(const fs::path& path) {
+  DecodedInstance out;
+  try {
+    DcmFileFormat file;
+    out.header = load_instance(path, file);
+    out.values = decode_frames(file, out.header);
+  } catch (...) {
+    out.error = std::current_exception();
+  }
+  return out;
+}
+
+// Files are parsed and decoded on every intra-op thread (DCMTK's parser, not the disk, is the
+// slow part on a warm cache); the checks and the frame list then follow file order, so errors
+// and results do not depend on the thread count.
+std::vector<DecodedInstance> decode_instances(const std::vector<fs::path>& files) {
+  std::vector<DecodedInstance> decoded(files.size());
+  at::parallel_for(0, static_cast<int64_t>(files.size()), 1, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) decoded[i] = decode_instance(files[i]);
+  });
+  return decoded;
+}
+
+void add_instance(DecodedInstance& decoded, const std::string& subject, Frames& frames) {
+  if (decoded.error) std::rethrow_exception(decoded.error);
+  const DicomInstanceHeader& h = decoded.header;
+  const fs::path& path = h.path;
   if (frames.values.empty()) {
     frames.first = h;
     frames.transfer_syntax = h.transfer_syntax_uid;
@@ -69,7 +101,7 @@ void add_instance(const fs::path& path, const std::string& subject, Frames& fram
   for (int k = 0; k < h.frames; ++k) {
     frames.info.push_back(h.frame[k]);
     frames.refs.push_back({h.sop_class_uid, h.sop_instance_uid, h.frames > 1 ? k + 1 : 0});
-    frames.values.push_back(values[k]);
+    frames.values.push_back(decoded.values[k]);
   }
 }
 
@@ -149,7 +181,9 @@ DicomVolume read_dicom_series(const DicomSeriesFiles& series) {
   if (series.files.empty()) throw Error(subject, "DICOM series has no files");
   register_dicom_codecs();
   Frames frames;
-  for (const fs::path& path : series.files) add_instance(path, subject, frames);
+  for (DecodedInstance& decoded : decode_instances(series.files)) {
+    add_instance(decoded, subject, frames);
+  }
 
   DicomStack stack = plan_stack(frames.info, subject, frames.first.spacing_between_slices);
   DicomVolume out;

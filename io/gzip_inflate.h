@@ -13,12 +13,14 @@
 namespace unetx::io {
 
 // A byte buffer that is not zero-filled on allocation (a std::vector would memset every
-// decompressed byte once more before libdeflate overwrites it).
+// decompressed byte once more before libdeflate overwrites it). Shared, so a tensor can borrow
+// the voxels in place (at::from_blob with a deleter holding a copy of `data`).
 struct Bytes {
-  std::unique_ptr<unsigned char[]> data;
+  std::shared_ptr<unsigned char[]> data;
   size_t size = 0;
 
-  explicit Bytes(size_t n = 0) : data(n ? new unsigned char[n] : nullptr), size(n) {}
+  explicit Bytes(size_t n = 0)
+      : data(n ? std::shared_ptr<unsigned char[]>(new unsigned char[n]) : nullptr), size(n) {}
   const unsigned char* begin() const { return data.get(); }
 };
 

@@ -18,6 +18,7 @@
 #include "io/nifti_geometry.h"
 #include "io/nifti_header.h"
 #include "io/nifti_reader.h"
+#include "io/nifti_writer.h"
 
 namespace unetx::io {
 namespace {
@@ -297,7 +298,11 @@ Volume read_channels(const std::vector<fs::path>& paths) {
   return first;
 }
 
-void write_image(const Volume& volume, const fs::path& path) {
+namespace {
+
+// The checks and the dtype conversion both writers share: (C, Z, Y, X) CPU data of a type the
+// formats store (bool -> uint8, other types -> float32), contiguous.
+at::Tensor writable_data(const Volume& volume, const fs::path& path) {
   const std::string name = path.string();
   const at::Tensor& d = volume.data;
   if (!d.defined() || d.dim() != 4 || d.numel() == 0) {
@@ -316,28 +321,49 @@ void write_image(const Volume& volume, const fs::path& path) {
   at::ScalarType type = d.scalar_type();
   if (type == at::kBool) type = at::kByte;
   if (type != at::kByte && type != at::kShort && type != at::kInt) type = at::kFloat;
-  const at::Tensor data = d.to(at::kCPU, type).contiguous();
+  return d.to(at::kCPU, type).contiguous();
+}
 
-  AtomicFile out(path);
-  const std::string temp = out.temp_path().string();
+void write_with_itk(const at::Tensor& data, const Geometry& g, const std::string& temp,
+                    const std::string& name) {
   try {
-    switch (type) {
+    switch (data.scalar_type()) {
       case at::kByte:
-        write_dims<uint8_t>(data, volume.geometry, temp);
+        write_dims<uint8_t>(data, g, temp);
         break;
       case at::kShort:
-        write_dims<int16_t>(data, volume.geometry, temp);
+        write_dims<int16_t>(data, g, temp);
         break;
       case at::kInt:
-        write_dims<int32_t>(data, volume.geometry, temp);
+        write_dims<int32_t>(data, g, temp);
         break;
       default:
-        write_dims<float>(data, volume.geometry, temp);
+        write_dims<float>(data, g, temp);
         break;
     }
   } catch (const itk::ExceptionObject& e) {
     throw Error(name, "cannot write image: " + one_line(e.GetDescription()));
   }
+}
+
+}  // namespace
+
+void write_image(const Volume& volume, const fs::path& path) {
+  const at::Tensor data = writable_data(volume, path);
+  AtomicFile out(path);
+  const bool gz = has_suffix(path, ".nii.gz");
+  if (gz || has_suffix(path, ".nii")) {
+    write_nifti(data, volume.geometry, out.temp_path(), gz, path.string());
+  } else {
+    write_with_itk(data, volume.geometry, out.temp_path().string(), path.string());
+  }
+  out.commit();
+}
+
+void write_image_itk(const Volume& volume, const fs::path& path) {
+  const at::Tensor data = writable_data(volume, path);
+  AtomicFile out(path);
+  write_with_itk(data, volume.geometry, out.temp_path().string(), path.string());
   out.commit();
 }
 

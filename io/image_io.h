@@ -43,7 +43,13 @@ Volume read_channels(const std::vector<fs::path>& paths);
 // multi-class probability maps fit one file. The format follows the extension; multi-file
 // formats (.hdr/.img, .mhd, .nhdr) are refused because their parts cannot be renamed as one.
 // Throws unetx::Error naming the file.
+// .nii and .nii.gz are written by unetx's NIfTI-1 writer (io/nifti_writer.h: ITK's header,
+// gzip in parallel-decodable blocks), every other format by ITK.
 void write_image(const Volume& volume, const fs::path& path);
+
+// The same through ITK's writer only (one zlib stream for .nii.gz): the reference the NIfTI
+// writer is tested against and bench_io compares with.
+void write_image_itk(const Volume& volume, const fs::path& path);
 
 // Name of an ATen dtype as an image pixel type ("uint8", "int16", "int32", "float32", ...).
 std::string dtype_name(at::ScalarType type);

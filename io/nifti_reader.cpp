@@ -179,6 +179,22 @@ std::optional<Geometry> itk_header_geometry(const fs::path& path, const NiftiHea
   return geometry_from_image_io(*io);
 }
 
+// The voxels as they lie in `data`, without a copy, when they need no decoding at all: stored
+// in this machine's byte order, unscaled, in a type unetx keeps as is, and aligned for it.
+// Undefined otherwise. The tensor holds a share of the buffer, so it outlives `data`.
+at::Tensor borrowed_voxels(const Bytes& data, int64_t count, const NiftiHeader& h) {
+  const at::ScalarType kept = kept_dtype(h.datatype, h.must_rescale());
+  // uint64 is excluded: its values need the range check in decode_voxels.
+  const bool same_type =
+      static_cast<int>(c10::elementSize(kept)) == h.bytes_per_voxel() && h.datatype != 1280;
+  unsigned char* first = data.data.get() + h.data_offset();
+  if (h.swapped || h.must_rescale() || !same_type || count == 0 ||
+      reinterpret_cast<uintptr_t>(first) % c10::elementSize(kept) != 0) {
+    return {};
+  }
+  return at::from_blob(first, {count}, [keep = data.data](void*) {}, at::TensorOptions(kept));
+}
+
 }  // namespace
 
 void add_nifti_scaling_meta(const NiftiHeader& header, Volume& volume) {
@@ -237,8 +253,10 @@ std::optional<Volume> read_nifti_fast(const fs::path& path) {
   } else {
     v.geometry = nifti_geometry(h, name);
   }
-  at::Tensor flat =
-      decode_voxels(data.begin() + h.data_offset(), static_cast<int64_t>(count), h, name);
+  at::Tensor flat = borrowed_voxels(data, static_cast<int64_t>(count), h);
+  if (!flat.defined()) {
+    flat = decode_voxels(data.begin() + h.data_offset(), static_cast<int64_t>(count), h, name);
+  }
   const auto extent = [&](int i) { return i <= h.dim[0] ? std::max<int64_t>(1, h.dim[i]) : 1; };
   v.data = flat.view({extent(4), extent(3), extent(2), extent(1)});
   // The ITK path's name: promoted integers are float32; scaled float64 keeps its stored name.
