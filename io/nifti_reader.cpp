@@ -149,13 +149,15 @@ int64_t effective_dims(const NiftiHeader& h) {
   return n;
 }
 
-// What the decoder does not handle: NIfTI-1 goes to ITK instead, NIfTI-2 is refused.
-std::string unsupported_reason(const NiftiHeader& h) {
+// What the decoder does not handle: NIfTI-1 goes to ITK instead, NIfTI-2 is refused. `pair`:
+// the header came from a .hdr (its voxels are in the .img).
+std::string unsupported_reason(const NiftiHeader& h, bool pair) {
   if (h.bytes_per_voxel() == 0) return "datatype " + std::to_string(h.datatype);
   if (h.bitpix != 8 * h.bytes_per_voxel()) return "bitpix " + std::to_string(h.bitpix);
   if (h.intent_code >= 1004 && h.intent_code <= 1007) return "vector/matrix intent";
   if (effective_dims(h) > 4) return std::to_string(effective_dims(h)) + "-D image";
-  if (!h.single_file) return "header-only file";
+  if (!h.single_file && !pair) return "header-only file";
+  if (h.single_file && pair) return "single-file magic in a .hdr";
   return "";
 }
 
@@ -195,6 +197,60 @@ at::Tensor borrowed_voxels(const Bytes& data, int64_t count, const NiftiHeader& 
   return at::from_blob(first, {count}, [keep = data.data](void*) {}, at::TensorOptions(kept));
 }
 
+// The voxel file of a NIfTI-2 .hdr/.img pair: the .img (or .img.gz) beside the header.
+fs::path pair_image(const fs::path& hdr) {
+  fs::path img = hdr;
+  img.replace_extension(".img");
+  if (fs::exists(img)) return img;
+  img += ".gz";
+  if (fs::exists(img)) return img;
+  throw Error(hdr.string(), "cannot read image: the .img file of this NIfTI-2 header is missing");
+}
+
+// Checks `h`, then decodes the voxels from `bytes` (the whole .nii, or the .img of a pair,
+// inflated when gzip). nullopt when ITK should read the file instead (see read_nifti_fast).
+std::optional<Volume> decode_image(const NiftiHeader& h, Bytes bytes, const fs::path& path,
+                                   const std::string& name) {
+  check_nifti_header(h, name);
+  const std::string unsupported = unsupported_reason(h, has_suffix(path, ".hdr"));
+  if (!unsupported.empty()) {
+    if (h.version == 1) return std::nullopt;
+    throw Error(name, "cannot read image: unsupported NIfTI-2 content (" + unsupported + ")");
+  }
+  const uint64_t count = h.voxel_count();
+  uint64_t need = 0;
+  if (count > (uint64_t{1} << 48) ||
+      __builtin_add_overflow(h.data_offset(), count * h.bytes_per_voxel(), &need)) {
+    throw Error(name, "cannot read image: implausible NIfTI dimensions (" + std::to_string(count) +
+                          " voxels)");
+  }
+  if (is_gzip(bytes.begin(), bytes.size)) bytes = gunzip(bytes.begin(), bytes.size, name, need);
+  if (bytes.size < need) {
+    throw Error(name, "cannot read image: truncated NIfTI file (" + std::to_string(bytes.size) +
+                          " of " + std::to_string(need) + " bytes)");
+  }
+
+  Volume v;
+  if (h.version == 1) {
+    std::optional<Geometry> g = itk_header_geometry(path, h);
+    if (!g) return std::nullopt;
+    v.geometry = *g;
+  } else {
+    v.geometry = nifti_geometry(h, name);
+  }
+  at::Tensor flat = borrowed_voxels(bytes, static_cast<int64_t>(count), h);
+  if (!flat.defined()) {
+    flat = decode_voxels(bytes.begin() + h.data_offset(), static_cast<int64_t>(count), h, name);
+  }
+  const auto extent = [&](int i) { return i <= h.dim[0] ? std::max<int64_t>(1, h.dim[i]) : 1; };
+  v.data = flat.view({extent(4), extent(3), extent(2), extent(1)});
+  // The ITK path's name: promoted integers are float32; scaled float64 keeps its stored name.
+  v.meta["pixel_type"] =
+      h.must_rescale() && h.datatype != 64 ? "float32" : nifti_type_name(h.datatype);
+  add_nifti_scaling_meta(h, v);
+  return v;
+}
+
 }  // namespace
 
 void add_nifti_scaling_meta(const NiftiHeader& header, Volume& volume) {
@@ -208,62 +264,26 @@ void add_nifti_scaling_meta(const NiftiHeader& header, Volume& volume) {
 }
 
 std::optional<Volume> read_nifti_fast(const fs::path& path) {
+  if (has_suffix(path, ".hdr")) {
+    // NIfTI-1 and Analyze pairs are ITK's; NIfTI-2 pairs (which ITK 5.2 cannot read) are ours.
+    const std::optional<NiftiHeader> h = read_nifti_header_file(path);
+    if (!h || h->version == 1) return std::nullopt;
+    const fs::path img = pair_image(path);
+    return decode_image(*h, read_file_bytes(img), path, img.string());
+  }
   if (!has_suffix(path, ".nii") && !has_suffix(path, ".nii.gz")) return std::nullopt;
   const std::string name = path.string();
   Bytes file = read_file_bytes(path);
-  const bool gz = is_gzip(file.begin(), file.size);
-
   unsigned char head[540] = {};
-  const size_t head_n = gz ? gunzip_prefix(file.begin(), file.size, head, sizeof head)
-                           : std::min(file.size, sizeof head);
-  if (!gz && head_n > 0) std::memcpy(head, file.begin(), head_n);  // an empty file has no buffer
+  size_t head_n = std::min(file.size, sizeof head);
+  if (is_gzip(file.begin(), file.size)) {
+    head_n = gunzip_prefix(file.begin(), file.size, head, sizeof head);
+  } else if (head_n > 0) {  // an empty file has no buffer
+    std::memcpy(head, file.begin(), head_n);
+  }
   const std::optional<NiftiHeader> parsed = parse_nifti_header(head, head_n);
   if (!parsed) return std::nullopt;  // not NIfTI-1/2 after all: ITK decides
-  const NiftiHeader& h = *parsed;
-  check_nifti_header(h, name);
-  const std::string unsupported = unsupported_reason(h);
-  if (!unsupported.empty()) {
-    if (h.version == 1) return std::nullopt;
-    throw Error(name, "cannot read image: unsupported NIfTI-2 content (" + unsupported + ")");
-  }
-  const uint64_t count = h.voxel_count();
-  uint64_t need = 0;
-  if (count > (uint64_t{1} << 48) ||
-      __builtin_add_overflow(h.data_offset(), count * h.bytes_per_voxel(), &need)) {
-    throw Error(name, "cannot read image: implausible NIfTI dimensions (" + std::to_string(count) +
-                          " voxels)");
-  }
-
-  Bytes inflated;
-  if (gz) {
-    inflated = gunzip(file.begin(), file.size, name, need);
-    file = Bytes();  // free the compressed copy before the tensor is allocated
-  }
-  const Bytes& data = gz ? inflated : file;
-  if (data.size < need) {
-    throw Error(name, "cannot read image: truncated NIfTI file (" + std::to_string(data.size) +
-                          " of " + std::to_string(need) + " bytes)");
-  }
-
-  Volume v;
-  if (h.version == 1) {
-    std::optional<Geometry> g = itk_header_geometry(path, h);
-    if (!g) return std::nullopt;
-    v.geometry = *g;
-  } else {
-    v.geometry = nifti_geometry(h, name);
-  }
-  at::Tensor flat = borrowed_voxels(data, static_cast<int64_t>(count), h);
-  if (!flat.defined()) {
-    flat = decode_voxels(data.begin() + h.data_offset(), static_cast<int64_t>(count), h, name);
-  }
-  const auto extent = [&](int i) { return i <= h.dim[0] ? std::max<int64_t>(1, h.dim[i]) : 1; };
-  v.data = flat.view({extent(4), extent(3), extent(2), extent(1)});
-  // The ITK path's name: promoted integers are float32; scaled float64 keeps its stored name.
-  v.meta["pixel_type"] =
-      h.must_rescale() && h.datatype != 64 ? "float32" : nifti_type_name(h.datatype);
-  add_nifti_scaling_meta(h, v);
-  return v;
+  return decode_image(*parsed, std::move(file), path, name);
 }
 
 }  // namespace unetx::io

@@ -1,4 +1,5 @@
-// unetx's own reader for single-file NIfTI-1 and NIfTI-2 images (.nii, .nii.gz): the whole file
+// unetx's own reader for single-file NIfTI-1 and NIfTI-2 images (.nii, .nii.gz) and NIfTI-2
+// .hdr/.img(.gz) pairs (NIfTI-1 and Analyze pairs are left to ITK): the whole file
 // is read at once and inflated with libdeflate, and the voxels are converted here. It returns
 // exactly what the ITK path returns for NIfTI-1 (same dtype, values bit for bit, geometry taken
 // from ITK's NiftiImageIO header reading), and reads NIfTI-2, which ITK 5.2 cannot.
@@ -23,9 +24,10 @@
 
 namespace unetx::io {
 
-// Reads `path` when it is a single-file NIfTI-1/2 image the decoder handles (scalar voxels of
-// 1 to 4 dimensions: uint8 ... uint64, float32, float64); nullopt otherwise (other formats,
-// Analyze, RGB/complex/vector NIfTI-1, which ITK reads). Throws unetx::Error(path, reason) for
+// Reads `path` when it is a single-file NIfTI-1/2 image or a NIfTI-2 .hdr the decoder handles
+// (scalar voxels of 1 to 4 dimensions: uint8 ... uint64, float32, float64); nullopt otherwise
+// (other formats, Analyze, NIfTI-1 pairs, RGB/complex/vector NIfTI-1, which ITK reads). A
+// NIfTI-2 .hdr whose .img is missing is an error naming the .hdr. Throws unetx::Error(path, reason) for
 // a truncated or corrupt gzip stream, a header promising more voxels than the file holds,
 // non-positive spacing, and NIfTI-2 content it cannot decode.
 std::optional<Volume> read_nifti_fast(const std::filesystem::path& path);

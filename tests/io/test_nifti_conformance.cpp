@@ -3,6 +3,7 @@
 // nibabel reads, checked against tests/data/conformance/nibabel_fixture.json
 // (scripts/conformance/make_nibabel_fixture.py); NIfTI-1 files also bit-identical to ITK.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <fstream>
@@ -17,6 +18,7 @@
 #include "io/nifti_header.h"
 #include "io/nifti_reader.h"
 #include "nifti_test_util.h"
+#include "read_error_expectation.h"
 
 namespace unetx::io {
 namespace {
@@ -169,6 +171,35 @@ TEST(NiftiConformance, NanVoxelsInExternalFileAreReportedNotHidden) {
   EXPECT_EQ(find_bad_voxels(v), std::optional<std::string>("153 NaN voxels"));
   // ITK's reader (niftilib) turns the same voxels into zeros, which nothing could detect.
   EXPECT_EQ(find_bad_voxels(read_image_itk(file)), std::nullopt);
+}
+
+// A NIfTI-2 .hdr/.img pair made from nibabel's single-file NIfTI-2 (big endian, float64, 4-D):
+// magic "ni2", vox_offset 0, the voxels in the .img (plain or gzip). ITK 5.2 reads neither.
+TEST(NiftiConformance, Nifti2PairReadsAsItsSingleFileTwin) {
+  const fs::path single = kData / "conformance" / "nifti2_be_f64_4d.nii";
+  const std::string bytes = test::slurp(single);
+  const NiftiHeader h = *read_nifti_header_file(single);
+  ASSERT_EQ(h.version, 2);
+  std::string header = bytes.substr(0, 540);
+  header.replace(4, 4, std::string("ni2\0", 4));
+  header.replace(168, 8, std::string(8, '\0'));  // vox_offset 0 (zero in either byte order)
+  const std::string voxels = bytes.substr(static_cast<size_t>(h.vox_offset));
+  const fs::path dir = fs::temp_directory_path() / ("unetx-nifti2-pair-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  test::spit(dir / "plain.hdr", header);
+  test::spit(dir / "plain.img", voxels);
+  test::spit(dir / "zipped.hdr", header);
+  test::write_gzip(dir / "zipped.img.gz", voxels);
+  test::spit(dir / "orphan.hdr", header);
+
+  const Volume expected = read_image(single);
+  for (const char* name : {"plain.hdr", "zipped.hdr"}) {
+    const Volume pair = read_image(dir / name);
+    EXPECT_TRUE(test::same_bits(pair.data, expected.data)) << name;
+    EXPECT_TRUE(pair.geometry.same_as(expected.geometry, 0.0)) << name;
+  }
+  expect_read_error(dir / "orphan.hdr", ".img file of this NIfTI-2 header is missing");
+  fs::remove_all(dir);
 }
 
 }  // namespace
