@@ -10,6 +10,9 @@ struct InferenceFlags {
   double overlap = 0.5;
   int window_batch = 4;
   std::string precision = "fp32";
+  bool largest_component = false;
+  bool fill_holes = false;
+  int connectivity = 6;
 };
 
 inline void add_inference_options(po::options_description& options, InferenceFlags& f) {
@@ -19,7 +22,13 @@ inline void add_inference_options(po::options_description& options, InferenceFla
        "sliding-window overlap, fraction of the patch in [0, 1)")
       ("window-batch", po::value(&f.window_batch)->default_value(f.window_batch),
        "windows per forward pass")
-      ("precision", po::value(&f.precision)->default_value(f.precision), "fp32 | bf16 (autocast)");
+      ("precision", po::value(&f.precision)->default_value(f.precision), "fp32 | bf16 (autocast)")
+      ("largest-component", po::bool_switch(&f.largest_component),
+       "keep only the largest connected component of each class in the label map")
+      ("fill-holes", po::bool_switch(&f.fill_holes),
+       "background cavities enclosed by one class become that class")
+      ("connectivity", po::value(&f.connectivity)->default_value(f.connectivity),
+       "neighbours that connect voxels in the two options above: 6 (faces) | 26 (all)");
   // clang-format on
 }
 
@@ -29,7 +38,13 @@ inline pipeline::InferenceOptions to_inference_options(const InferenceFlags& f) 
   if (f.window_batch < 1) throw po::error("--window-batch must be at least 1");
   if (f.precision != "fp32" && f.precision != "bf16")
     throw po::error("--precision " + f.precision + ": expected fp32 or bf16");
+  if (f.connectivity != 6 && f.connectivity != 26)
+    throw po::error("--connectivity " + std::to_string(f.connectivity) + ": expected 6 or 26");
   pipeline::InferenceOptions o;
+  o.postprocess.largest_component = f.largest_component;
+  o.postprocess.fill_holes = f.fill_holes;
+  o.postprocess.connectivity =
+      f.connectivity == 26 ? pipeline::Connectivity::kFull : pipeline::Connectivity::kFaces;
   o.overlap = f.overlap;
   o.batch_size = f.window_batch;
   o.bf16 = f.precision == "bf16";

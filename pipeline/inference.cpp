@@ -65,6 +65,7 @@ CasePrediction predict_case(InferenceModel& m, const std::string& id, io::Volume
   out.probs = predict_probabilities(*m.model, out.prepared.image, m.plan, options);
   out.probs_original = restore_to_original(out.probs, out.prepared);
   out.labels = labels_volume(out.probs_original, out.prepared.original_geometry);
+  out.labels.data = postprocess_labels(out.labels.data, options.postprocess);
   return out;
 }
 

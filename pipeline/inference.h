@@ -13,6 +13,7 @@
 #include "models/segmentation_model.h"
 #include "pipeline/case_prep.h"
 #include "pipeline/plan.h"
+#include "pipeline/postprocess.h"
 
 namespace unetx::pipeline {
 
@@ -20,6 +21,7 @@ struct InferenceOptions {
   double overlap = 0.5;  // fraction of the patch shared by neighbouring windows
   int batch_size = 4;    // windows per forward pass
   bool bf16 = false;     // bfloat16 autocast on the CPU
+  PostprocessOptions postprocess;  // applied to the label map (not to the probabilities)
 };
 
 // Softmax probabilities (K, Z, Y, X) float32 for a prepared image (C, Z, Y, X) on the plan grid.
@@ -52,7 +54,7 @@ struct CasePrediction {
   PreparedCase prepared;      // on the plan grid
   at::Tensor probs;           // (K, Z, Y, X) on the plan grid
   at::Tensor probs_original;  // (K, Z, Y, X) on the original grid
-  io::Volume labels;          // (1, Z, Y, X) uint8 argmax on the original grid
+  io::Volume labels;          // (1, Z, Y, X) uint8 argmax on the original grid, postprocessed
 };
 CasePrediction predict_case(InferenceModel& m, const io::Case& c,
                             const InferenceOptions& options = {});
