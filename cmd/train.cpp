@@ -10,6 +10,7 @@ namespace unetx::cli {
 int cmd_train(int argc, char** argv) {
   pipeline::TrainSettings s;
   std::string precision = "fp32";
+  std::string augment = "flips";
   CommandLine cmd{"train", "unetx train -i PREPROCESSED -o DIR [options]"};
   // clang-format off
   cmd.options.add_options()
@@ -25,12 +26,20 @@ int cmd_train(int argc, char** argv) {
       ("val-fraction", po::value(&s.val_fraction)->default_value(s.val_fraction),
        "share of cases held out for validation (at least one)")
       ("precision", po::value(&precision)->default_value(precision), "fp32 | bf16 (autocast)")
+      ("augment", po::value(&augment)->default_value(augment),
+       "none | flips | standard (+ rotations, scaling, noise, blur, brightness, contrast, gamma)"
+       " | heavy (standard + elastic)")
       ("resume", po::bool_switch(&s.resume), "continue from <output>/checkpoint_last.pt");
   // clang-format on
   return run_command(cmd, argc, argv, [&](const GlobalOptions& g, dist::Communicator& comm) {
     if (precision != "fp32" && precision != "bf16")
       throw po::error("--precision " + precision + ": expected fp32 or bf16");
     s.bf16 = precision == "bf16";
+    try {
+      s.augment = pipeline::AugmentOptions::preset(augment);
+    } catch (const std::invalid_argument& e) {
+      throw po::error(std::string("--augment: ") + e.what());
+    }
     s.seed = g.seed;
     s.device = g.device;
     auto result = pipeline::train(s, comm);

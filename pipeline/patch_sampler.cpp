@@ -1,6 +1,7 @@
 #include "pipeline/patch_sampler.h"
 
 #include <algorithm>
+#include <tuple>
 #include <string>
 
 #include "io/error.h"
@@ -31,7 +32,7 @@ at::Tensor crop_padded(const at::Tensor& src, const std::array<int64_t, 3>& star
 }  // namespace
 
 PatchSampler::PatchSampler(PatchSamplerOptions options, uint64_t seed)
-    : options_(options), rng_(seed) {
+    : options_(options), augmenter_(options.augment, options.spatial_dims), rng_(seed) {
   if (options_.spatial_dims != 2 && options_.spatial_dims != 3) {
     throw Error("", "patch sampler: spatial_dims must be 2 or 3");
   }
@@ -85,17 +86,20 @@ std::pair<at::Tensor, at::Tensor> PatchSampler::sample(const at::Tensor& image,
   if (!centred) {
     for (int a = 0; a < 3; ++a) start[a] = random_start(n[a], p[a]);
   }
-  auto img = crop_padded(image, start, p, at::kFloat);
-  auto lab = crop_padded(label, start, p, at::kLong).squeeze(0);
-  if (options_.flips) {
-    // Tensor dims of lab: 0 = z, 1 = y, 2 = x; img has the channel first. z is not flipped in 2-D.
-    for (int64_t d = options_.spatial_dims == 3 ? 0 : 1; d < 3; ++d) {
-      if (coin(0.5)) {
-        img = img.flip({d + 1});
-        lab = lab.flip({d});
-      }
-    }
+  at::Tensor img, lab;
+  const SpatialTransform transform = augmenter_.draw_spatial(rng_);
+  if (transform.is_identity()) {
+    img = crop_padded(image, start, p, at::kFloat);
+    lab = crop_padded(label, start, p, at::kLong).squeeze(0);
+  } else {
+    // Resampled from the whole case about the same centre, so corners hold image, not padding.
+    std::array<double, 3> centre{};
+    for (int a = 0; a < 3; ++a) centre[a] = static_cast<double>(start[a]) + (p[a] - 1) / 2.0;
+    std::tie(img, lab) = resample_patch(
+        image, label, sampling_coordinates(centre, p, transform, options_.spatial_dims));
   }
+  augmenter_.flip_and_turn(img, lab, rng_);
+  img = augmenter_.intensity(img, rng_);
   if (options_.spatial_dims == 2) {
     img = img.squeeze(1);
     lab = lab.squeeze(0);

@@ -1,5 +1,5 @@
 // Random training patches from prepared cases: foreground oversampling, zero padding of small
-// images and random flips, reproducible from a seed.
+// images and augmentation (pipeline/augment.h), reproducible from a seed.
 #pragma once
 
 #include <ATen/ATen.h>
@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "pipeline/augment.h"
 #include "pipeline/case_prep.h"
 
 namespace unetx::pipeline {
@@ -17,7 +18,7 @@ namespace unetx::pipeline {
 struct PatchSamplerOptions {
   std::array<int64_t, 3> patch_xyz{64, 64, 64};  // (x, y, z) voxels; z must be 1 when 2-D
   double foreground_fraction = 0.33;  // probability that a patch is centred on foreground
-  bool flips = true;                  // flip each spatial axis with p = 0.5
+  AugmentOptions augment;             // default: random flips only
   int spatial_dims = 3;               // 3: volumetric patches; 2: one z slice per patch
 };
 
@@ -49,6 +50,7 @@ class PatchSampler {
   bool coin(double p_true);
 
   PatchSamplerOptions options_;
+  Augmenter augmenter_;
   std::mt19937_64 rng_;
 };
 

@@ -139,6 +139,7 @@ TrainResult train(const TrainSettings& s, dist::Communicator& comm) {
   PatchSamplerOptions sampler_options;
   sampler_options.patch_xyz = plan.patch_size;
   sampler_options.foreground_fraction = s.foreground_fraction;
+  sampler_options.augment = s.augment;
   sampler_options.spatial_dims = plan.spatial_dims;
   const int batch_size = s.batch_size > 0 ? s.batch_size : plan.batch_size;
 

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "distributed/communicator.h"
+#include "pipeline/augment.h"
 
 namespace unetx::pipeline {
 
@@ -24,6 +25,7 @@ struct TrainSettings {
   double learning_rate = 1e-3;  // Adam
   double weight_decay = 0.0;
   double foreground_fraction = 0.33;  // share of patches centred on a labelled voxel
+  AugmentOptions augment;             // default: random flips (AugmentOptions::preset)
   double val_fraction = 0.2;          // share of cases held out for validation (at least one)
   bool resume = false;                // continue from <output>/checkpoint_last.pt
   bool bf16 = false;                  // bfloat16 autocast

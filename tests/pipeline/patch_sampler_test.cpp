@@ -26,7 +26,7 @@ PreparedCase blob_case(const std::string& id, int64_t z, int64_t y, int64_t x) {
 
 TEST(PatchSampler, ShapesAndDtypes3d) {
   const auto c = blob_case("a", 20, 18, 16);
-  PatchSampler s({{8, 6, 4}, 0.33, true, 3}, 1);
+  PatchSampler s({{8, 6, 4}, 0.33, AugmentOptions::preset("flips"), 3}, 1);
   const auto [img, lab] = s.batch({&c}, 3);
   EXPECT_EQ(img.sizes(), (at::IntArrayRef{3, 1, 4, 6, 8}));
   EXPECT_EQ(lab.sizes(), (at::IntArrayRef{3, 4, 6, 8}));
@@ -36,17 +36,17 @@ TEST(PatchSampler, ShapesAndDtypes3d) {
 
 TEST(PatchSampler, ShapesAndDtypes2d) {
   const auto c = blob_case("a", 5, 18, 16);
-  PatchSampler s({{8, 6, 1}, 0.5, true, 2}, 1);
+  PatchSampler s({{8, 6, 1}, 0.5, AugmentOptions::preset("flips"), 2}, 1);
   const auto [img, lab] = s.batch({&c}, 4);
   EXPECT_EQ(img.sizes(), (at::IntArrayRef{4, 1, 6, 8}));
   EXPECT_EQ(lab.sizes(), (at::IntArrayRef{4, 6, 8}));
-  EXPECT_THROW(PatchSampler({{8, 6, 2}, 0.5, true, 2}, 1), unetx::Error);
+  EXPECT_THROW(PatchSampler({{8, 6, 2}, 0.5, AugmentOptions::preset("flips"), 2}, 1), unetx::Error);
 }
 
 TEST(PatchSampler, SameSeedSamePatchesOtherSeedOtherPatches) {
   const auto c = blob_case("a", 20, 18, 16);
   const auto d = blob_case("b", 12, 30, 10);
-  PatchSamplerOptions o{{8, 6, 4}, 0.33, true, 3};
+  PatchSamplerOptions o{{8, 6, 4}, 0.33, AugmentOptions::preset("flips"), 3};
   PatchSampler s1(o, 42), s2(o, 42), s3(o, 43);
   bool any_different = false;
   for (int i = 0; i < 5; ++i) {
@@ -63,7 +63,7 @@ TEST(PatchSampler, SameSeedSamePatchesOtherSeedOtherPatches) {
 TEST(PatchSampler, ForegroundFractionOneAlwaysContainsForeground) {
   const auto c = blob_case("a", 40, 40, 40);  // 8 foreground voxels in 64000
   for (int dims : {3, 2}) {
-    PatchSampler s({{8, 8, dims == 3 ? 8 : 1}, 1.0, true, dims}, 7);
+    PatchSampler s({{8, 8, dims == 3 ? 8 : 1}, 1.0, AugmentOptions::preset("flips"), dims}, 7);
     for (int i = 0; i < 20; ++i) {
       const auto [img, lab] = s.sample(c.image, c.label);
       EXPECT_GT(lab.sum().item<int64_t>(), 0) << "dims " << dims;
@@ -73,7 +73,7 @@ TEST(PatchSampler, ForegroundFractionOneAlwaysContainsForeground) {
 
 TEST(PatchSampler, FlipsKeepImageAndLabelTogether) {
   const auto c = blob_case("a", 12, 10, 9);
-  PatchSampler s({{6, 6, 6}, 0.5, true, 3}, 11);
+  PatchSampler s({{6, 6, 6}, 0.5, AugmentOptions::preset("flips"), 3}, 11);
   for (int i = 0; i < 30; ++i) {
     const auto [img, lab] = s.sample(c.image, c.label);
     // Outside the image both are zero-padded, inside image > 0.5 exactly where label is 1.
@@ -85,7 +85,7 @@ TEST(PatchSampler, FlipsAreDrawnPerAxis) {
   // Patch = whole image: every draw is the image flipped along some subset of the axes.
   const auto image = at::arange(4 * 5 * 6, at::kFloat).view({1, 4, 5, 6});
   const auto label = at::zeros({1, 4, 5, 6}, at::kByte);
-  PatchSampler s({{6, 5, 4}, 0.0, true, 3}, 3);
+  PatchSampler s({{6, 5, 4}, 0.0, AugmentOptions::preset("flips"), 3}, 3);
   std::set<int> seen;
   for (int i = 0; i < 64; ++i) {
     const auto img = s.sample(image, label).first;
@@ -105,7 +105,7 @@ TEST(PatchSampler, FlipsAreDrawnPerAxis) {
 
 TEST(PatchSampler, SmallImagesArePaddedWithZeros) {
   const auto c = blob_case("a", 3, 4, 5);
-  PatchSampler s({{8, 8, 8}, 0.0, false, 3}, 5);
+  PatchSampler s({{8, 8, 8}, 0.0, AugmentOptions::preset("none"), 3}, 5);
   const auto [img, lab] = s.sample(c.image, c.label);
   EXPECT_EQ(img.sizes(), (at::IntArrayRef{1, 8, 8, 8}));
   // The whole image is inside the patch: same sum, same number of labelled voxels.
@@ -117,7 +117,7 @@ TEST(PatchSampler, SmallImagesArePaddedWithZeros) {
 TEST(PatchSampler, CaseWithoutLabelIsNamed) {
   PreparedCase c = blob_case("no-label-case", 4, 4, 4);
   c.label = at::Tensor();
-  PatchSampler s({{4, 4, 4}, 0.5, true, 3}, 5);
+  PatchSampler s({{4, 4, 4}, 0.5, AugmentOptions::preset("flips"), 3}, 5);
   try {
     s.batch({&c}, 1);
     FAIL() << "expected an error";
