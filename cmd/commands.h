@@ -13,5 +13,6 @@ int cmd_evaluate(int argc, char** argv);
 int cmd_synth(int argc, char** argv);
 int cmd_info(int argc, char** argv);
 int cmd_demo(int argc, char** argv);
+int cmd_models(int argc, char** argv);
 
 }  // namespace unetx::cli

@@ -30,6 +30,7 @@ constexpr Command kCommands[] = {
     {"synth", unetx::cli::cmd_synth, "write a synthetic phantom cohort"},
     {"info", unetx::cli::cmd_info, "geometry and intensity summary of an image"},
     {"demo", unetx::cli::cmd_demo, "the whole chain on the bundled Colin27 data"},
+    {"models", unetx::cli::cmd_models, "the networks of the zoo: parameters, GFLOPs, taps"},
 };
 
 void print_help(std::ostream& out) {

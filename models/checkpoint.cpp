@@ -181,6 +181,53 @@ LoadedCheckpoint load_checkpoint(const fs::path& path, torch::Device device) {
   return loaded;
 }
 
+namespace {
+
+// "model 'unet' was requested but the checkpoint holds 'unetpp'", or for the same name the keys
+// whose values differ, so the user sees which option to change.
+std::string architecture_mismatch(const nlohmann::json& stored, const nlohmann::json& wanted) {
+  const auto name = [](const nlohmann::json& c) { return c.value("name", std::string("?")); };
+  if (name(stored) != name(wanted)) {
+    return "checkpoint holds model '" + name(stored) + "', not the requested '" + name(wanted) +
+           "' (a different architecture)";
+  }
+  std::string keys;
+  for (const auto& item : wanted.items()) {
+    const auto it = stored.find(item.key());
+    const std::string have = it == stored.end() ? "absent" : it->dump();
+    if (have != item.value().dump()) {
+      keys += (keys.empty() ? "" : "; ") + item.key() + ": checkpoint " + have + ", requested " +
+              item.value().dump();
+    }
+  }
+  for (const auto& item : stored.items()) {
+    if (!wanted.contains(item.key())) {
+      keys += (keys.empty() ? "" : "; ") + item.key() + ": checkpoint " + item.value().dump() +
+              ", requested absent";
+    }
+  }
+  return "checkpoint holds a different '" + name(stored) + "' architecture (" + keys + ")";
+}
+
+}  // namespace
+
+CheckpointMeta load_weights_into(const fs::path& path, SegmentationModel& model) {
+  InputArchive archive = open_archive(path, torch::kCPU);
+  CheckpointMeta meta = read_meta(archive, path);
+  const nlohmann::json wanted = model.config();
+  if (meta.model_config != wanted) {
+    throw Error(path.string(), architecture_mismatch(meta.model_config, wanted));
+  }
+  InputArchive weights;
+  if (!archive.try_read("model", weights)) throw Error(path.string(), "checkpoint has no weights");
+  try {
+    load_weights(model, weights, "", path);
+  } catch (const c10::Error& e) {
+    throw Error(path.string(), "cannot read weights: " + first_line(e.what_without_backtrace()));
+  }
+  return meta;
+}
+
 CheckpointMeta read_checkpoint_meta(const fs::path& path) {
   InputArchive archive = open_archive(path, torch::kCPU);
   return read_meta(archive, path);

@@ -42,6 +42,13 @@ struct LoadedCheckpoint {
 LoadedCheckpoint load_checkpoint(const std::filesystem::path& path,
                                  torch::Device device = torch::kCPU);
 
+// Loads the checkpoint's weights into an existing `model` (e.g. one built from command-line
+// options to resume training). Throws unetx::Error(path, reason) naming the stored and the
+// requested architecture when the stored model config differs from model.config() (different
+// model name, or the same name with different keys: the reason lists them), and for the same
+// file problems as load_checkpoint. Returns the metadata.
+CheckpointMeta load_weights_into(const std::filesystem::path& path, SegmentationModel& model);
+
 // Reads only the metadata (no model is built).
 CheckpointMeta read_checkpoint_meta(const std::filesystem::path& path);
 

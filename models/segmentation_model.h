@@ -18,6 +18,14 @@ class SegmentationModel : public torch::nn::Module {
   // (B, num_classes, same spatial size). Spatial sizes must be divisible by `size_divisor()`.
   virtual torch::Tensor forward(torch::Tensor x) = 0;
 
+  // Deep supervision for the trainer: every output the network can be supervised on, each
+  // logits (B, num_classes, same spatial size as x). Element 0 is the main output, the same as
+  // forward(x) of the full (unpruned) network; the rest are auxiliary heads from finer to coarser
+  // sub-networks or decoder levels (UNet++: heads L-1..1; EU-Net: MHEX+ of decoder levels
+  // 0..L-1, upsampled). A loss is typically a weighted sum over the elements. Models without
+  // auxiliary heads return {forward(x)}.
+  virtual std::vector<torch::Tensor> forward_deep_supervision(torch::Tensor x) { return {forward(x)}; }
+
   virtual int spatial_dims() const = 0;
   virtual int64_t in_channels() const = 0;
   virtual int64_t num_classes() const = 0;
@@ -49,6 +57,8 @@ class SegmentationModel : public torch::nn::Module {
   void tap(const std::string& name, const torch::Tensor& t) {
     if (recording_) taps_[name] = t;
   }
+  // For taps that cost extra compute (e.g. class activation maps): compute only when recorded.
+  bool recording_taps() const { return recording_; }
 
  private:
   bool recording_ = false;

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <set>
-#include <sstream>
 #include <stdexcept>
 
 #include "models/flops.h"
@@ -13,44 +12,6 @@ namespace {
 
 namespace nn = torch::nn;
 
-// The only place where the spatial dimension turns into concrete LibTorch types.
-template <int D>
-struct Layers;
-
-template <>
-struct Layers<2> {
-  using Conv = nn::Conv2d;
-  using ConvOptions = nn::Conv2dOptions;
-  using ConvTranspose = nn::ConvTranspose2d;
-  using ConvTransposeOptions = nn::ConvTranspose2dOptions;
-  using InstanceNorm = nn::InstanceNorm2d;
-  using InstanceNormOptions = nn::InstanceNorm2dOptions;
-  using BatchNorm = nn::BatchNorm2d;
-  using BatchNormOptions = nn::BatchNorm2dOptions;
-  using Dropout = nn::Dropout2d;
-  static nn::UpsampleOptions upsample_x2() {
-    return nn::UpsampleOptions().scale_factor(std::vector<double>(2, 2.0)).mode(torch::kBilinear);
-  }
-  static torch::Tensor max_pool(const torch::Tensor& x) { return torch::max_pool2d(x, 2); }
-};
-
-template <>
-struct Layers<3> {
-  using Conv = nn::Conv3d;
-  using ConvOptions = nn::Conv3dOptions;
-  using ConvTranspose = nn::ConvTranspose3d;
-  using ConvTransposeOptions = nn::ConvTranspose3dOptions;
-  using InstanceNorm = nn::InstanceNorm3d;
-  using InstanceNormOptions = nn::InstanceNorm3dOptions;
-  using BatchNorm = nn::BatchNorm3d;
-  using BatchNormOptions = nn::BatchNorm3dOptions;
-  using Dropout = nn::Dropout3d;
-  static nn::UpsampleOptions upsample_x2() {
-    return nn::UpsampleOptions().scale_factor(std::vector<double>(3, 2.0)).mode(torch::kTrilinear);
-  }
-  static torch::Tensor max_pool(const torch::Tensor& x) { return torch::max_pool3d(x, 2); }
-};
-
 const std::set<std::string> kNorms = {"instance", "batch", "group", "none"};
 const std::set<std::string> kUpsamples = {"transposed", "interpolate"};
 
@@ -58,18 +19,6 @@ std::string join(const std::set<std::string>& names) {
   std::string out;
   for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
   return out;
-}
-
-int64_t group_count(int64_t channels) {
-  int64_t g = std::min<int64_t>(8, channels);
-  while (channels % g != 0) --g;
-  return g;
-}
-
-std::string shape_string(torch::IntArrayRef sizes) {
-  std::ostringstream s;
-  s << sizes;
-  return s.str();
 }
 
 }  // namespace
@@ -92,6 +41,13 @@ void validate(const UNetOptions& o) {
   }
   if (!(o.dropout() >= 0.0 && o.dropout() < 1.0)) fail("dropout must be in [0, 1)");
   if (!(o.negative_slope() >= 0.0)) fail("negative_slope must be >= 0");
+  const auto& kinds = recalibration_kinds();
+  if (std::find(kinds.begin(), kinds.end(), o.se()) == kinds.end()) {
+    std::string known;
+    for (const auto& k : kinds) known += (known.empty() ? "" : ", ") + k;
+    fail("se '" + o.se() + "' is not one of: " + known);
+  }
+  if (o.se_reduction() < 1) fail("se_reduction must be >= 1");
 }
 
 nlohmann::json to_json(const UNetOptions& o) {
@@ -103,27 +59,32 @@ nlohmann::json to_json(const UNetOptions& o) {
           {"norm", o.norm()},
           {"dropout", o.dropout()},
           {"upsample", o.upsample()},
-          {"negative_slope", o.negative_slope()}};
+          {"negative_slope", o.negative_slope()},
+          {"se", o.se()},
+          {"se_reduction", o.se_reduction()}};
 }
 
-UNetOptions unet_options_from_json(const nlohmann::json& c) {
-  static const std::set<std::string> known = {"name",    "in_channels", "num_classes",
-                                              "dims",    "features",    "norm",
-                                              "dropout", "upsample",    "negative_slope"};
-  if (!c.is_object()) throw std::invalid_argument("unet: config must be a JSON object");
+UNetOptions unet_options_from_json(const nlohmann::json& c, const std::string& model,
+                                   const std::vector<std::string>& model_keys) {
+  std::set<std::string> known = {"name",     "in_channels", "num_classes",    "dims",
+                                 "features", "norm",        "dropout",        "upsample",
+                                 "negative_slope", "se",    "se_reduction"};
+  known.insert(model_keys.begin(), model_keys.end());
+  const std::string who = model + ": ";
+  if (!c.is_object()) throw std::invalid_argument(who + "config must be a JSON object");
   for (const auto& item : c.items()) {
     if (!known.count(item.key())) {
-      throw std::invalid_argument("unet: unknown config key '" + item.key() +
+      throw std::invalid_argument(who + "unknown config key '" + item.key() +
                                   "' (known: " + join(known) + ")");
     }
   }
-  if (c.contains("name") && c.at("name") != "unet") {
-    throw std::invalid_argument("unet: config name is " + c.at("name").dump() + ", not \"unet\"");
+  if (c.contains("name") && c.at("name") != model) {
+    throw std::invalid_argument(who + "config name is " + c.at("name").dump() + ", not \"" +
+                                model + "\"");
   }
   for (const char* required : {"in_channels", "num_classes"}) {
     if (!c.contains(required)) {
-      throw std::invalid_argument(std::string("unet: config lacks required key '") + required +
-                                  "'");
+      throw std::invalid_argument(who + "config lacks required key '" + required + "'");
     }
   }
   try {
@@ -134,9 +95,11 @@ UNetOptions unet_options_from_json(const nlohmann::json& c) {
     if (c.contains("dropout")) o.dropout(c.at("dropout").get<double>());
     if (c.contains("upsample")) o.upsample(c.at("upsample").get<std::string>());
     if (c.contains("negative_slope")) o.negative_slope(c.at("negative_slope").get<double>());
+    if (c.contains("se")) o.se(c.at("se").get<std::string>());
+    if (c.contains("se_reduction")) o.se_reduction(c.at("se_reduction").get<int64_t>());
     return o;
   } catch (const nlohmann::json::exception& e) {
-    throw std::invalid_argument(std::string("unet: bad config value: ") + e.what());
+    throw std::invalid_argument(who + "bad config value: " + e.what());
   }
 }
 
@@ -147,147 +110,31 @@ UNetImpl<D>::UNetImpl(UNetOptions options) : options_(std::move(options)) {
     throw std::invalid_argument("unet: options.dims() is " + std::to_string(options_.dims()) +
                                 " but the network is " + std::to_string(D) + "-D");
   }
-  const auto& f = options_.features();
-  const int L = levels();
-  encoder_ = register_module("encoder", nn::ModuleList());
-  for (int i = 0; i < L; ++i) {
-    encoder_->push_back(make_stage(i == 0 ? options_.in_channels() : f[i - 1], f[i], false));
-  }
-  bottleneck_ = register_module("bottleneck", make_stage(f[L - 1], f[L], true));
-  up_ = register_module("up", nn::ModuleList());
-  decoder_ = register_module("decoder", nn::ModuleList());
-  for (int i = 0; i < L; ++i) {
-    up_->push_back(make_up(f[i + 1], f[i]));
-    decoder_->push_back(make_stage(2 * f[i], f[i], true));
-  }
-  head_ = register_module("head",
-                          nn::Sequential(typename Layers<D>::Conv(
-                              typename Layers<D>::ConvOptions(f[0], options_.num_classes(), 1))));
-}
-
-template <int D>
-nn::Sequential UNetImpl<D>::make_stage(int64_t in, int64_t out, bool with_dropout) const {
-  using T = Layers<D>;
-  nn::Sequential stage;
-  for (int64_t cin : {in, out}) {
-    stage->push_back(typename T::Conv(typename T::ConvOptions(cin, out, 3).padding(1)));
-    const std::string& norm = options_.norm();
-    if (norm == "instance") {
-      stage->push_back(typename T::InstanceNorm(typename T::InstanceNormOptions(out).affine(true)));
-    } else if (norm == "batch") {
-      stage->push_back(typename T::BatchNorm(typename T::BatchNormOptions(out)));
-    } else if (norm == "group") {
-      stage->push_back(nn::GroupNorm(nn::GroupNormOptions(group_count(out), out)));
-    }
-    stage->push_back(
-        nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(options_.negative_slope())));
-  }
-  if (with_dropout && options_.dropout() > 0.0) {
-    stage->push_back(typename T::Dropout(nn::DropoutOptions(options_.dropout())));
-  }
-  return stage;
-}
-
-template <int D>
-nn::Sequential UNetImpl<D>::make_up(int64_t in, int64_t out) const {
-  using T = Layers<D>;
-  if (options_.upsample() == "transposed") {
-    return nn::Sequential(
-        typename T::ConvTranspose(typename T::ConvTransposeOptions(in, out, 2).stride(2)));
-  }
-  return nn::Sequential(nn::Upsample(T::upsample_x2().align_corners(false)),
-                        typename T::Conv(typename T::ConvOptions(in, out, 1)));
-}
-
-template <int D>
-void UNetImpl<D>::check_input(const torch::Tensor& x) const {
-  const std::string shape = shape_string(x.sizes());
-  if (x.dim() != D + 2) {
-    throw std::invalid_argument("unet: " + std::to_string(D) + "-D network expects input (B, C, " +
-                                (D == 3 ? "Z, " : "") + "Y, X), got shape " + shape);
-  }
-  if (x.size(1) != options_.in_channels()) {
-    throw std::invalid_argument("unet: expects " + std::to_string(options_.in_channels()) +
-                                " input channels, got shape " + shape);
-  }
-  const int64_t div = size_divisor();
-  for (int d = 2; d < D + 2; ++d) {
-    if (x.size(d) % div != 0 || x.size(d) == 0) {
-      throw std::invalid_argument("unet: spatial size " + std::to_string(x.size(d)) + " of input " +
-                                  shape + " is not a positive multiple of " + std::to_string(div) +
-                                  " (size_divisor = 2^" + std::to_string(levels()) +
-                                  " downsamplings); pad or crop it");
-    }
-  }
+  encoder_.build(*this, options_);
+  decoder_.build(*this, options_);
+  head_ = register_module(
+      "head", nn::Sequential(conv1<D>(options_.features()[0], options_.num_classes())));
 }
 
 template <int D>
 torch::Tensor UNetImpl<D>::forward(torch::Tensor x) {
-  check_input(x);
-  const int L = levels();
-  std::vector<torch::Tensor> skips;
-  skips.reserve(L);
-  for (int i = 0; i < L; ++i) {
-    x = encoder_[i]->as<nn::SequentialImpl>()->forward(x);
-    tap("encoder." + std::to_string(i), x);
-    skips.push_back(x);
-    x = Layers<D>::max_pool(x);
-  }
-  x = bottleneck_->forward(x);
-  tap("bottleneck", x);
-  for (int i = L - 1; i >= 0; --i) {
-    x = up_[i]->as<nn::SequentialImpl>()->forward(x);
-    x = torch::cat({x, skips[i]}, 1);
-    x = decoder_[i]->as<nn::SequentialImpl>()->forward(x);
-    tap("decoder." + std::to_string(i), x);
-  }
-  return head_->forward(x);
+  check_input(x, D, "unet", options_.in_channels(), size_divisor());
+  const TapFn tap_fn = [this](const std::string& n, const torch::Tensor& t) { tap(n, t); };
+  return head_->forward(decoder_.forward(encoder_.forward(x, tap_fn), tap_fn));
 }
 
 template <int D>
 std::vector<std::string> UNetImpl<D>::tap_names() const {
-  std::vector<std::string> names;
-  for (int i = 0; i < levels(); ++i) names.push_back("encoder." + std::to_string(i));
-  names.push_back("bottleneck");
-  for (int i = levels() - 1; i >= 0; --i) names.push_back("decoder." + std::to_string(i));
+  auto names = encoder_.tap_names();
+  for (auto& n : decoder_.tap_names()) names.push_back(n);
   return names;
 }
 
 template <int D>
 double UNetImpl<D>::forward_flops(const std::vector<int64_t>& input_shape) const {
-  if (input_shape.size() != static_cast<size_t>(D + 2)) {
-    throw std::invalid_argument("unet: forward_flops needs a shape (B, C, spatial...) of rank " +
-                                std::to_string(D + 2));
-  }
-  const auto& f = options_.features();
-  const int L = levels();
-  const double batch = static_cast<double>(input_shape[0]);
-  const double k3 = std::pow(3.0, D);
-  double voxels = 1.0;  // at the current level
-  for (int d = 2; d < D + 2; ++d) voxels *= static_cast<double>(input_shape[d]);
-  std::vector<double> level_voxels;
-  for (int i = 0; i <= L; ++i) {
-    level_voxels.push_back(voxels);
-    voxels /= std::pow(2.0, D);
-  }
-  double total = 0.0;
-  auto stage = [&](int64_t in, int64_t out, double vox) {
-    return conv_flops(in, out, k3, vox) + conv_flops(out, out, k3, vox);
-  };
-  for (int i = 0; i < L; ++i) {
-    total += stage(i == 0 ? options_.in_channels() : f[i - 1], f[i], level_voxels[i]);
-  }
-  total += stage(f[L - 1], f[L], level_voxels[L]);
-  for (int i = 0; i < L; ++i) {
-    if (options_.upsample() == "transposed") {
-      total += conv_transpose_flops(f[i + 1], f[i], std::pow(2.0, D), level_voxels[i + 1]);
-    } else {
-      total += conv_flops(f[i + 1], f[i], 1.0, level_voxels[i]);
-    }
-    total += stage(2 * f[i], f[i], level_voxels[i]);
-  }
-  total += conv_flops(f[0], options_.num_classes(), 1.0, level_voxels[0]);
-  return batch * total;
+  const auto v = level_voxels(input_shape, D, levels(), "unet");
+  const double head = conv_flops(options_.features()[0], options_.num_classes(), 1.0, v[0]);
+  return static_cast<double>(input_shape[0]) * (encoder_.flops(v) + decoder_.flops(v) + head);
 }
 
 template class UNetImpl<2>;

@@ -13,6 +13,10 @@
 //   decoder.i         = stage(2 f(i), f(i)) on concat(up.i, encoder.i) [-> channel dropout],
 //                       i = L-1 .. 0, so decoder.0 runs at full resolution, last before the head
 //   head              = conv 1^D, f0 -> num_classes (logits, no activation)
+//   se.i (optional)   = the recalibration block "se" (recalibration.h) after encoder.i, before
+//                       its skip and its pooling; its gates are the taps "se.i[.channel|.spatial]"
+// The encoder and decoder are shared with the other networks of the zoo (unet_parts.h), and so
+// is this options struct: UNet++, EU-Net and UDTransNet take a UNetOptions for their backbone.
 // Norms: "instance" (affine, no running stats, the nnU-Net default), "batch", "group" (the largest
 // group count <= 8 that divides the channels), "none". Dropout (Dropout2d/3d, whole channels) is
 // only created when dropout > 0, so a model without it reports 0 modules to set_mc_dropout.
@@ -26,6 +30,7 @@
 #include <vector>
 
 #include "models/segmentation_model.h"
+#include "models/unet_parts.h"
 
 namespace unetx::models {
 
@@ -48,17 +53,24 @@ struct UNetOptions {
   // "transposed" | "interpolate".
   TORCH_ARG(std::string, upsample) = "transposed";
   TORCH_ARG(double, negative_slope) = 0.01;
+  // Recalibration after each encoder stage: "none" | "cse" | "sse" | "scse" | "srm" | "fca" |
+  // "monofractal" (see recalibration.h).
+  TORCH_ARG(std::string, se) = "none";
+  // Channel reduction r of the excitation MLPs (hidden width C / r), >= 1.
+  TORCH_ARG(int64_t, se_reduction) = 2;
 };
 
 // Throws std::invalid_argument naming the first bad option.
 void validate(const UNetOptions& options);
 
 // {"name": "unet", "in_channels", "num_classes", "dims", "features", "norm", "dropout",
-//  "upsample", "negative_slope"}; the result is accepted by make_model.
+//  "upsample", "negative_slope", "se", "se_reduction"}; the result is accepted by make_model.
 nlohmann::json to_json(const UNetOptions& options);
 // Inverse of to_json: in_channels and num_classes are required, the others default; "name", if
-// present, must be "unet"; an unknown key (likely a typo) throws std::invalid_argument.
-UNetOptions unet_options_from_json(const nlohmann::json& config);
+// present, must be `model` ("unet" unless another model reads its backbone keys); a key that is
+// neither a backbone key nor in `model_keys` (likely a typo) throws std::invalid_argument.
+UNetOptions unet_options_from_json(const nlohmann::json& config, const std::string& model = "unet",
+                                   const std::vector<std::string>& model_keys = {});
 
 template <int D>
 class UNetImpl : public SegmentationModel {
@@ -82,16 +94,10 @@ class UNetImpl : public SegmentationModel {
   int levels() const { return static_cast<int>(options_.features().size()) - 1; }
 
  private:
-  torch::nn::Sequential make_stage(int64_t in, int64_t out, bool with_dropout) const;
-  torch::nn::Sequential make_up(int64_t in, int64_t out) const;
-  void check_input(const torch::Tensor& x) const;
-
   UNetOptions options_;
-  torch::nn::ModuleList encoder_;
-  torch::nn::Sequential bottleneck_{nullptr};
-  torch::nn::ModuleList up_;       // up_[i] feeds decoder_[i]; index 0 = finest level
-  torch::nn::ModuleList decoder_;  // decoder_[i] runs at the resolution of encoder_[i]
-  torch::nn::Sequential head_{nullptr};
+  UNetEncoder<D> encoder_;
+  UNetDecoder<D> decoder_;
+  torch::nn::Sequential head_{nullptr};  // Sequential(conv 1^D): keeps the weight name "head.0"
 };
 
 extern template class UNetImpl<2>;

@@ -32,9 +32,35 @@ TEST(Registry, UnknownNameListsKnownNames) {
   } catch (const std::invalid_argument& e) {
     const std::string msg = e.what();
     EXPECT_NE(msg.find("vnet"), std::string::npos) << msg;
-    EXPECT_NE(msg.find("known: unet"), std::string::npos) << msg;
+    for (const char* name : {"unet", "unetpp", "eunet", "udtransnet", "unet_se_baseline"}) {
+      EXPECT_NE(msg.find(name), std::string::npos) << msg;
+    }
   }
   EXPECT_THROW(make_model({{"in_channels", 1}}), std::invalid_argument);
+}
+
+TEST(Registry, SeBaselinePresetIsTheThreeLevelUNet) {
+  auto model = make_model({{"name", "unet_se_baseline"}, {"in_channels", 1}, {"num_classes", 2},
+                           {"dims", 2}, {"se", "fca"}});
+  EXPECT_EQ(model->config().at("name"), "unet");
+  EXPECT_EQ(model->config().at("features"), (std::vector<int64_t>{32, 64, 128, 256}));
+  EXPECT_EQ(model->config().at("se"), "fca");
+  EXPECT_EQ(model->size_divisor(), 8);
+  EXPECT_THROW(make_model({{"name", "unet_se_baseline"}, {"in_channels", 1}, {"num_classes", 2},
+                           {"features", {8, 16}}}),
+               std::invalid_argument);
+}
+
+TEST(Registry, CommandLineOptionsBecomeConfigKeys) {
+  EXPECT_EQ(parse_option_value("32,64,128"), (nlohmann::json{32, 64, 128}));
+  EXPECT_EQ(parse_option_value("true"), true);
+  EXPECT_EQ(parse_option_value("3"), 3);
+  EXPECT_EQ(parse_option_value("0.25"), 0.25);
+  EXPECT_EQ(parse_option_value("scse"), "scse");
+  const auto c = model_config("unetpp", 1, 2, 3, {"features=8,16,32", "deep_supervision=false"});
+  EXPECT_EQ(make_model(c)->config().at("deep_supervision"), false);
+  EXPECT_THROW(model_config("unet", 1, 2, 3, {"features"}), std::invalid_argument);
+  for (const auto& name : model_names()) EXPECT_FALSE(model_description(name).empty()) << name;
 }
 
 TEST(Flops, SingleConvMatchesHandFormula) {
