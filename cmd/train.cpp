@@ -19,8 +19,18 @@ int cmd_train(int argc, char** argv) {
       ("epochs", po::value(&s.epochs)->default_value(s.epochs), "epochs")
       ("iterations", po::value(&s.iterations)->default_value(s.iterations), "batches per epoch")
       ("batch-size", po::value(&s.batch_size)->default_value(0), "patches per batch; 0 = the plan's")
-      ("lr", po::value(&s.learning_rate)->default_value(s.learning_rate), "Adam learning rate")
-      ("weight-decay", po::value(&s.weight_decay)->default_value(s.weight_decay), "Adam weight decay")
+      ("model", po::value(&s.model), "network (see `unetx models`); default: the plan's")
+      ("model-option", po::value(&s.model_options)->composing(),
+       "network option key=value, repeatable (e.g. se=scse, deep_supervision=true, heads=4)")
+      ("optimizer", po::value(&s.optimizer)->default_value(s.optimizer), "adam | adamw | sgd (Nesterov, momentum 0.99)")
+      ("lr", po::value(&s.learning_rate)->default_value(s.learning_rate), "initial learning rate")
+      ("schedule", po::value(&s.schedule)->default_value(s.schedule),
+       "learning rate: constant | poly | cosine | plateau (x0.5 after 5 epochs without better val loss)")
+      ("weight-decay", po::value(&s.weight_decay)->default_value(s.weight_decay), "weight decay")
+      ("loss", po::value(&s.loss)->default_value(s.loss), "dice_ce | bce_iou_dice")
+      ("early-stop", po::value(&s.early_stop)->default_value(s.early_stop),
+       "stop after N epochs without a better validation value; 0 = never")
+      ("early-stop-on", po::value(&s.early_stop_on)->default_value(s.early_stop_on), "loss | dice")
       ("fg-fraction", po::value(&s.foreground_fraction)->default_value(s.foreground_fraction),
        "share of patches centred on a labelled voxel")
       ("val-fraction", po::value(&s.val_fraction)->default_value(s.val_fraction),
@@ -37,8 +47,9 @@ int cmd_train(int argc, char** argv) {
     s.bf16 = precision == "bf16";
     try {
       s.augment = pipeline::AugmentOptions::preset(augment);
+      pipeline::check_names(s);
     } catch (const std::invalid_argument& e) {
-      throw po::error(std::string("--augment: ") + e.what());
+      throw po::error(e.what());
     }
     s.seed = g.seed;
     s.device = g.device;

@@ -4,6 +4,8 @@
 
 #include <torch/torch.h>
 
+#include <string>
+
 namespace unetx::pipeline {
 
 // 1 - mean soft Dice over the foreground classes 1 .. K-1, from softmax(logits). "Batch Dice"
@@ -17,5 +19,16 @@ torch::Tensor soft_dice_loss(const torch::Tensor& logits, const torch::Tensor& t
 // logits; ln K + the Dice term for uniform logits.
 torch::Tensor dice_ce_loss(const torch::Tensor& logits, const torch::Tensor& target,
                            double smooth = 1e-5);
+
+// The loss of the U-Net interpretability study: binary cross-entropy + (1 - soft IoU) +
+// (1 - soft Dice), each on the softmax probabilities of the foreground classes 1 .. K-1 against
+// their one-hot maps (for K = 2: the usual binary form on p_1). BCE is the mean over voxels and
+// classes; IoU and Dice are batch-level per class ((I + s) / (P + G - I + s)), averaged.
+torch::Tensor bce_iou_dice_loss(const torch::Tensor& logits, const torch::Tensor& target,
+                                double smooth = 1e-5);
+
+// A loss by its --loss name: "dice_ce" | "bce_iou_dice". Throws std::invalid_argument else.
+torch::Tensor training_loss(const std::string& name, const torch::Tensor& logits,
+                            const torch::Tensor& target);
 
 }  // namespace unetx::pipeline

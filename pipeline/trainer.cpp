@@ -3,7 +3,9 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <numeric>
@@ -17,6 +19,7 @@
 #include "pipeline/inference.h"
 #include "pipeline/losses.h"
 #include "pipeline/metrics.h"
+#include "pipeline/optimization.h"
 #include "pipeline/patch_sampler.h"
 #include "pipeline/plan.h"
 #include "pipeline/training_data.h"
@@ -27,23 +30,49 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-json model_config(const Plan& plan) {
+// The plan's network, or another one named by --model; --model-option values override.
+json model_config(const Plan& plan, const TrainSettings& s) {
   json config = plan.network;
-  config["in_channels"] = plan.in_channels;
-  config["num_classes"] = plan.num_classes();
-  config["dims"] = plan.spatial_dims;
+  const std::string name = s.model.empty() ? config.value("name", "unet") : s.model;
+  config.update(models::model_config(name, plan.in_channels, plan.num_classes(), plan.spatial_dims,
+                                     s.model_options));
   return config;
 }
 
-// Mean over foreground classes of the Dice of one whole case.
-double case_dice(models::SegmentationModel& model, const PreparedCase& c, const Plan& plan,
-                 bool bf16) {
+// Loss over every output of forward_deep_supervision: weights 1, 1/2, 1/4, ... summing to 1 (a
+// model without auxiliary heads has one output, weight 1).
+torch::Tensor supervised_loss(const std::string& loss, const std::vector<torch::Tensor>& outputs,
+                              const torch::Tensor& target) {
+  double norm = 0.0;
+  for (size_t i = 0; i < outputs.size(); ++i) norm += std::ldexp(1.0, -static_cast<int>(i));
+  torch::Tensor total;
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const double w = std::ldexp(1.0, -static_cast<int>(i)) / norm;
+    torch::Tensor term = w * training_loss(loss, outputs[i].to(torch::kFloat32), target);
+    total = total.defined() ? total + term : term;
+  }
+  return total;
+}
+
+struct Validation {
+  double dice = 0.0;  // mean over foreground classes
+  double loss = 0.0;  // the training loss on the whole case's probabilities
+};
+
+Validation validate_case(models::SegmentationModel& model, const PreparedCase& c, const Plan& plan,
+                         const TrainSettings& s) {
   InferenceOptions options;
-  options.bf16 = bf16;
+  options.bf16 = s.bf16;
   at::Tensor probs = predict_probabilities(model, c.image, plan, options);
   at::Tensor pred = probs.argmax(0, /*keepdim=*/true).to(at::kByte);
   const std::vector<double> dice = dice_per_class(pred, c.label, plan.num_classes());
-  return dice.empty() ? 0.0 : std::accumulate(dice.begin(), dice.end(), 0.0) / dice.size();
+  Validation v;
+  v.dice = dice.empty() ? 0.0 : std::accumulate(dice.begin(), dice.end(), 0.0) / dice.size();
+  // log p are logits whose softmax is p again. Slices form the batch: batch Dice and mean
+  // cross-entropy over (Z, Y, X) equal their volume values, and this serves 2-D plans too.
+  const at::Tensor log_probs = probs.clamp_min(1e-8).log().permute({1, 0, 2, 3});
+  v.loss = training_loss(s.loss, log_probs, c.label[0].to(at::kLong)).item<double>();
+  return v;
 }
 
 // Averages gradients over ranks (a plain per-parameter allreduce; fused buckets come later).
@@ -102,7 +131,27 @@ void write_split_manifest(const fs::path& output, const Split& split) {
 
 }  // namespace
 
+void check_names(const TrainSettings& s) {
+  LrSchedule(s.schedule, s.learning_rate, s.epochs);
+  auto probe = torch::zeros({1}, torch::requires_grad());
+  make_optimizer({s.optimizer, s.learning_rate, s.weight_decay}, {probe});
+  if (s.loss != "dice_ce" && s.loss != "bce_iou_dice") {
+    throw std::invalid_argument("unknown loss '" + s.loss + "' (dice_ce, bce_iou_dice)");
+  }
+  if (s.early_stop_on != "loss" && s.early_stop_on != "dice") {
+    throw std::invalid_argument("--early-stop-on " + s.early_stop_on + ": expected loss or dice");
+  }
+  if (s.early_stop < 0) throw std::invalid_argument("--early-stop must be >= 0");
+  if (!s.model.empty()) {
+    const auto names = models::model_names();
+    if (std::find(names.begin(), names.end(), s.model) == names.end()) {
+      throw std::invalid_argument("unknown model '" + s.model + "' (see `unetx models`)");
+    }
+  }
+}
+
 TrainResult train(const TrainSettings& s, dist::Communicator& comm) {
+  check_names(s);
   const Plan plan = Plan::load(s.input / "plan.json");
   const std::vector<PreparedCase> cases = load_preprocessed(s.input);
   std::vector<std::string> ids;
@@ -118,21 +167,25 @@ TrainResult train(const TrainSettings& s, dist::Communicator& comm) {
   const torch::Device device(s.device);
   const fs::path last_file = s.output / "checkpoint_last.pt";
   const fs::path best_file = s.output / "checkpoint_best.pt";
-  models::ModelPtr model = models::make_model(model_config(plan));
+  models::ModelPtr model = models::make_model(model_config(plan, s));
   TrainResult result;
   int start_epoch = 0;
+  LrSchedule schedule(s.schedule, s.learning_rate, s.epochs);
+  EarlyStopping early(s.early_stop, s.early_stop_on == "dice");
   if (s.resume && fs::exists(last_file)) {
     auto loaded = models::load_checkpoint(last_file, device);
     model = loaded.model;
     start_epoch = loaded.meta.state.value("epoch", -1) + 1;
     result.best_val_dice = loaded.meta.state.value("best_val_dice", 0.0);
     result.best_epoch = loaded.meta.state.value("best_epoch", -1);
+    schedule.load(loaded.meta.state.value("schedule", json::object()));
+    early.load(loaded.meta.state.value("early_stopping", json::object()));
     spdlog::info("resuming from {} at epoch {}", last_file.string(), start_epoch);
   }
   model->to(device);
-  torch::optim::Adam optimizer(
-      model->parameters(), torch::optim::AdamOptions(s.learning_rate).weight_decay(s.weight_decay));
-  if (start_epoch > 0) models::load_optimizer_state(last_file, optimizer);
+  const std::unique_ptr<torch::optim::Optimizer> optimizer =
+      make_optimizer({s.optimizer, s.learning_rate, s.weight_decay}, model->parameters());
+  if (start_epoch > 0) models::load_optimizer_state(last_file, *optimizer);
   broadcast_parameters(*model, comm);
   std::vector<json> log = read_log(s.output / "train_log.jsonl", start_epoch);
 
@@ -150,52 +203,70 @@ TrainResult train(const TrainSettings& s, dist::Communicator& comm) {
                                 static_cast<uint64_t>(comm.rank());
     torch::manual_seed(epoch_seed);
     PatchSampler sampler(sampler_options, epoch_seed);
+    const double lr = schedule.lr(epoch);
+    set_learning_rate(*optimizer, lr);
     model->train();
     double loss_sum = 0.0;
     for (int it = 0; it < s.iterations; ++it) {
       auto [x, y] = sampler.batch(train_cases, batch_size);
-      optimizer.zero_grad();
+      optimizer->zero_grad();
       torch::Tensor loss;
       {
         Bf16Autocast autocast(s.bf16);
-        loss = dice_ce_loss(model->forward(x.to(device)).to(torch::kFloat32), y.to(device));
+        loss = supervised_loss(s.loss, model->forward_deep_supervision(x.to(device)), y.to(device));
       }
       loss.backward();
       average_gradients(*model, comm);
-      optimizer.step();
+      optimizer->step();
       loss_sum += loss.item<double>();
     }
     model->eval();
-    double val_dice = 0.0;
-    for (const auto* c : val_cases) val_dice += case_dice(*model, *c, plan, s.bf16);
-    val_dice /= static_cast<double>(std::max<size_t>(1, val_cases.size()));
+    Validation val;
+    for (const auto* c : val_cases) {
+      const Validation v = validate_case(*model, *c, plan, s);
+      val.dice += v.dice / static_cast<double>(val_cases.size());
+      val.loss += v.loss / static_cast<double>(val_cases.size());
+    }
+    schedule.report(val.loss);
+    const bool stop = early.update(s.early_stop_on == "dice" ? val.dice : val.loss);
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    const bool best = result.best_epoch < 0 || val_dice > result.best_val_dice;
+    const bool best = result.best_epoch < 0 || val.dice > result.best_val_dice;
     if (best) {
-      result.best_val_dice = val_dice;
+      result.best_val_dice = val.dice;
       result.best_epoch = epoch;
     }
     result.epochs_run = epoch + 1;
     log.push_back({{"epoch", epoch},
                    {"train_loss", loss_sum / s.iterations},
-                   {"val_dice", val_dice},
-                   {"lr", s.learning_rate},
+                   {"val_loss", val.loss},
+                   {"val_dice", val.dice},
+                   {"lr", lr},
                    {"seconds", seconds}});
-    spdlog::info("epoch {}/{}: train loss {:.4f}, val Dice {:.4f}{} ({:.1f}s)", epoch + 1, s.epochs,
-                 loss_sum / s.iterations, val_dice, best ? " (best)" : "", seconds);
-    if (!comm.is_root()) continue;
-    models::CheckpointMeta meta;
-    meta.model_config = model->config();
-    meta.plan = plan.to_json();
-    meta.state = {{"epoch", epoch},
-                  {"val_dice", val_dice},
-                  {"best_val_dice", result.best_val_dice},
-                  {"best_epoch", result.best_epoch},
-                  {"seed", s.seed}};
-    models::save_checkpoint(last_file, *model, meta, &optimizer);
-    if (best) models::save_checkpoint(best_file, *model, meta, &optimizer);
-    write_log(s.output / "train_log.jsonl", log);
+    spdlog::info("epoch {}/{}: lr {:.3g}, train loss {:.4f}, val loss {:.4f}, val Dice {:.4f}{} ({:.1f}s)",
+                 epoch + 1, s.epochs, lr, loss_sum / s.iterations, val.loss, val.dice,
+                 best ? " (best)" : "", seconds);
+    if (comm.is_root()) {
+      models::CheckpointMeta meta;
+      meta.model_config = model->config();
+      meta.plan = plan.to_json();
+      meta.state = {{"epoch", epoch},
+                    {"val_dice", val.dice},
+                    {"val_loss", val.loss},
+                    {"best_val_dice", result.best_val_dice},
+                    {"best_epoch", result.best_epoch},
+                    {"schedule", schedule.state()},
+                    {"early_stopping", early.state()},
+                    {"seed", s.seed}};
+      models::save_checkpoint(last_file, *model, meta, optimizer.get());
+      if (best) models::save_checkpoint(best_file, *model, meta, optimizer.get());
+      write_log(s.output / "train_log.jsonl", log);
+    }
+    if (stop) {
+      spdlog::info("early stopping: no better validation {} for {} epochs", s.early_stop_on,
+                   s.early_stop);
+      break;
+    }
   }
   return result;
 }

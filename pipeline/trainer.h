@@ -1,15 +1,19 @@
 // Training: a preprocessed cohort (the folder `unetx preprocess` wrote) -> checkpoints.
 //
-// Each epoch draws `iterations` random patch batches (foreground oversampling, flips) from the
-// training cases, takes Adam steps on Dice + cross-entropy, then predicts every validation case
-// whole (sliding windows) and records its Dice. The last and the best (highest validation Dice)
-// epochs are saved as one-file checkpoints, and every epoch appends a line to train_log.jsonl.
+// Each epoch draws `iterations` random patch batches (foreground oversampling, augmentation) from
+// the training cases, takes optimizer steps on the chosen loss (summed over deep-supervision
+// heads with weights 1, 1/2, 1/4, ... normalised to 1, for models that have them), then predicts
+// every validation case whole (sliding windows) and records its Dice and loss. The learning rate
+// follows the schedule (pipeline/optimization.h); early stopping watches validation loss or Dice.
+// The last and the best (highest validation Dice) epochs are saved as one-file checkpoints, with
+// the schedule and early-stopping state, and every epoch appends a line to train_log.jsonl.
 // With several ranks, gradients are averaged over ranks after each backward pass.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "distributed/communicator.h"
 #include "pipeline/augment.h"
@@ -22,8 +26,16 @@ struct TrainSettings {
   int epochs = 30;
   int iterations = 50;          // batches per epoch
   int batch_size = 0;           // 0: the plan's
-  double learning_rate = 1e-3;  // Adam
+  double learning_rate = 1e-3;  // initial rate of the schedule
   double weight_decay = 0.0;
+  std::string optimizer = "adam";     // adam | adamw | sgd (Nesterov)
+  std::string schedule = "constant";  // constant | poly | cosine | plateau
+  std::string loss = "dice_ce";       // dice_ce | bce_iou_dice
+  int early_stop = 0;                 // epochs without improvement before stopping; 0 = never
+  std::string early_stop_on = "loss";  // loss (validation loss) | dice (validation Dice)
+  // Network: empty = the plan's; options "key=value" override the plan's network options.
+  std::string model;
+  std::vector<std::string> model_options;
   double foreground_fraction = 0.33;  // share of patches centred on a labelled voxel
   AugmentOptions augment;             // default: random flips (AugmentOptions::preset)
   double val_fraction = 0.2;          // share of cases held out for validation (at least one)
@@ -38,6 +50,10 @@ struct TrainResult {
   double best_val_dice = 0.0;
   int best_epoch = -1;
 };
+
+// Throws std::invalid_argument naming the first unknown optimizer, schedule, loss, early-stop
+// target or model name in `settings`: cheap, so commands call it before any work starts.
+void check_names(const TrainSettings& settings);
 
 // Throws unetx::Error for a missing plan/manifest, too few cases, or unreadable cases.
 TrainResult train(const TrainSettings& settings, dist::Communicator& comm);
