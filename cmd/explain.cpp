@@ -26,6 +26,7 @@ int cmd_explain(int argc, char** argv) {
   return run_command(cmd, argc, argv, [&](const GlobalOptions& g, dist::Communicator& comm) {
     if (method != "gradcam") throw po::error("--method " + method + ": available: gradcam");
     s.inference = to_inference_options(flags);
+    s.model_load = to_model_load_options(flags);
     s.device = g.device;
     return finish("explain", xai::run_explain(s, comm));
   });

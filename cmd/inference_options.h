@@ -13,6 +13,8 @@ struct InferenceFlags {
   bool largest_component = false;
   bool fill_holes = false;
   int connectivity = 6;
+  std::string plan;
+  int prune_level = 0;
 };
 
 inline void add_inference_options(po::options_description& options, InferenceFlags& f) {
@@ -28,7 +30,11 @@ inline void add_inference_options(po::options_description& options, InferenceFla
       ("fill-holes", po::bool_switch(&f.fill_holes),
        "background cavities enclosed by one class become that class")
       ("connectivity", po::value(&f.connectivity)->default_value(f.connectivity),
-       "neighbours that connect voxels in the two options above: 6 (faces) | 26 (all)");
+       "neighbours that connect voxels in the two options above: 6 (faces) | 26 (all)")
+      ("plan", po::value(&f.plan),
+       "with a TorchScript --model (.pt from PyTorch): the plan.json whose preprocessing it expects")
+      ("prune-level", po::value(&f.prune_level)->default_value(f.prune_level),
+       "UNet++: run only the sub-network of this depth (1..L); 0 = the whole network");
   // clang-format on
 }
 
@@ -48,6 +54,14 @@ inline pipeline::InferenceOptions to_inference_options(const InferenceFlags& f) 
   o.overlap = f.overlap;
   o.batch_size = f.window_batch;
   o.bf16 = f.precision == "bf16";
+  return o;
+}
+
+inline pipeline::ModelLoadOptions to_model_load_options(const InferenceFlags& f) {
+  if (f.prune_level < 0) throw po::error("--prune-level must be >= 0");
+  pipeline::ModelLoadOptions o;
+  o.plan = f.plan;
+  o.prune_level = f.prune_level;
   return o;
 }
 

@@ -29,6 +29,7 @@ int cmd_predict(int argc, char** argv) {
   add_inference_options(cmd.options, flags);
   return run_command(cmd, argc, argv, [&](const GlobalOptions& g, dist::Communicator& comm) {
     s.inference = to_inference_options(flags);
+    s.model_load = to_model_load_options(flags);
     s.device = g.device;
     if (format != "nifti" && format != "dicom-seg")
       throw po::error("--format " + format + ": expected nifti or dicom-seg");

@@ -24,6 +24,7 @@ int cmd_uncertainty(int argc, char** argv) {
   return run_command(cmd, argc, argv, [&](const GlobalOptions& g, dist::Communicator& comm) {
     if (method != "mc-dropout") throw po::error("--method " + method + ": available: mc-dropout");
     s.inference = to_inference_options(flags);
+    s.model_load = to_model_load_options(flags);
     s.device = g.device;
     return finish("uncertainty", xai::run_uncertainty(s, comm));
   });

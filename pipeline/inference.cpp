@@ -4,7 +4,10 @@
 #include <torch/torch.h>
 
 #include "io/image_io.h"
+#include "io/error.h"
 #include "models/checkpoint.h"
+#include "models/torchscript_model.h"
+#include "models/unetpp.h"
 #include "pipeline/sliding_window.h"
 
 namespace unetx::pipeline {
@@ -45,10 +48,52 @@ at::Tensor predict_probabilities(models::SegmentationModel& model, const at::Ten
   });
 }
 
+namespace {
+
+bool is_unetx_checkpoint(const std::filesystem::path& file) {
+  try {
+    models::read_checkpoint_meta(file);
+    return true;
+  } catch (const Error&) {
+    return false;
+  }
+}
+
+void set_prune_level(models::SegmentationModel& model, int level, const std::string& file) {
+  if (auto* m2 = dynamic_cast<models::UNetPlusPlusImpl<2>*>(&model)) return m2->set_prune_level(level);
+  if (auto* m3 = dynamic_cast<models::UNetPlusPlusImpl<3>*>(&model)) return m3->set_prune_level(level);
+  throw Error(file, "--prune-level applies to UNet++ models only (this one is '" +
+                        model.config().value("name", std::string("?")) + "')");
+}
+
+}  // namespace
+
 InferenceModel load_inference_model(const std::filesystem::path& checkpoint,
-                                    const std::string& device) {
-  auto loaded = models::load_checkpoint(checkpoint, torch::Device(device));
-  InferenceModel m{loaded.model, Plan::from_json(loaded.meta.plan), device};
+                                    const std::string& device, const ModelLoadOptions& options) {
+  InferenceModel m;
+  m.device = device;
+  if (!options.plan.empty()) {
+    if (is_unetx_checkpoint(checkpoint)) {
+      throw Error(checkpoint.string(),
+                  "is a unetx checkpoint, which carries its own plan: drop --plan");
+    }
+    m.plan = Plan::load(options.plan);
+    models::TorchScriptInfo info;
+    info.spatial_dims = m.plan.spatial_dims;
+    info.in_channels = m.plan.in_channels;
+    info.num_classes = m.plan.num_classes();
+    m.model = models::load_torchscript_model(checkpoint, info, torch::Device(device));
+  } else {
+    try {
+      auto loaded = models::load_checkpoint(checkpoint, torch::Device(device));
+      m.model = loaded.model;
+      m.plan = Plan::from_json(loaded.meta.plan);
+    } catch (const Error& e) {
+      if (e.reason().rfind("not a unetx checkpoint", 0) != 0) throw;
+      throw Error(e.subject(), e.reason() + "; for a TorchScript model also give --plan plan.json");
+    }
+  }
+  if (options.prune_level != 0) set_prune_level(*m.model, options.prune_level, checkpoint.string());
   m.model->eval();
   return m;
 }

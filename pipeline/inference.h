@@ -43,9 +43,20 @@ struct InferenceModel {
   std::string device = "cpu";
 };
 
-// Throws unetx::Error naming the checkpoint when it is missing or not a unetx checkpoint.
+// How the network is obtained, beyond its file.
+struct ModelLoadOptions {
+  // Set: the file is a TorchScript module (scripted/traced in PyTorch), run with this plan's
+  // preprocessing and patch size (plan.json from `unetx preprocess`); its spatial dims, input
+  // channels and classes come from the plan unless the module declares them.
+  std::filesystem::path plan;
+  int prune_level = 0;  // UNet++ only: run the sub-network of this depth (1..L); 0 = whole
+};
+
+// Throws unetx::Error naming the file when it is missing, not a unetx checkpoint (nor, with
+// options.plan, a TorchScript module), or when prune_level is set for a model that is not UNet++.
 InferenceModel load_inference_model(const std::filesystem::path& checkpoint,
-                                    const std::string& device = "cpu");
+                                    const std::string& device = "cpu",
+                                    const ModelLoadOptions& options = {});
 
 // One case through the whole chain: read its channels, prepare them on the plan grid, predict,
 // and map the probabilities back to the case's original image grid.

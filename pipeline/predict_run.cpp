@@ -39,7 +39,7 @@ void write_seg(const CasePrediction& p, const io::DicomVolume& source, const Pla
 
 RunSummary run_predict(const PredictSettings& s, dist::Communicator& comm) {
   const bool seg = s.format == PredictSettings::Format::kDicomSeg;
-  InferenceModel m = load_inference_model(s.model, s.device);
+  InferenceModel m = load_inference_model(s.model, s.device, s.model_load);
   const io::Cohort cohort = io::read_cohort(s.input);
   auto mask_file = [&](const io::Case& c) {
     return s.output / (c.id + (seg ? ".dcm" : ".nii.gz"));

@@ -17,6 +17,7 @@ struct PredictSettings {
   std::filesystem::path output;
   std::filesystem::path model;  // checkpoint file
   InferenceOptions inference;
+  ModelLoadOptions model_load;  // TorchScript plan, UNet++ pruning
   bool save_probabilities = false;
   std::string device = "cpu";
   // kNifti: <case>.nii.gz. kDicomSeg: <case>.dcm, a DICOM SEG referencing the case's DICOM

@@ -30,7 +30,7 @@ void write_overlay(const fs::path& file, const pipeline::CasePrediction& p, cons
 }  // namespace
 
 pipeline::RunSummary run_explain(const ExplainSettings& s, dist::Communicator& comm) {
-  pipeline::InferenceModel m = pipeline::load_inference_model(s.model, s.device);
+  pipeline::InferenceModel m = pipeline::load_inference_model(s.model, s.device, s.model_load);
   const std::string layer = s.layer.empty() ? default_layer(*m.model) : s.layer;
   if (s.target_class < 1 || s.target_class >= m.model->num_classes())
     throw Error("--target-class", std::to_string(s.target_class) +

@@ -19,6 +19,7 @@ struct ExplainSettings {
   std::string layer;         // tap to explain; empty: the decoder stage one above the finest
   int64_t target_class = 1;  // explains this class's score over its predicted region
   pipeline::InferenceOptions inference;
+  pipeline::ModelLoadOptions model_load;  // TorchScript plan, UNet++ pruning
   std::string device = "cpu";
 };
 

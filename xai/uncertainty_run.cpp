@@ -13,7 +13,7 @@ namespace fs = std::filesystem;
 
 pipeline::RunSummary run_uncertainty(const UncertaintySettings& s, dist::Communicator& comm) {
   if (s.samples < 2) throw Error("--samples", "needs at least 2 stochastic passes");
-  pipeline::InferenceModel m = pipeline::load_inference_model(s.model, s.device);
+  pipeline::InferenceModel m = pipeline::load_inference_model(s.model, s.device, s.model_load);
   if (models::set_mc_dropout(*m.model, true) == 0)
     throw Error(s.model.string(),
                 "the network has no dropout layer, so MC dropout has nothing to sample "

@@ -18,6 +18,7 @@ struct UncertaintySettings {
   std::filesystem::path model;
   int samples = 10;  // stochastic forward passes per case
   pipeline::InferenceOptions inference;
+  pipeline::ModelLoadOptions model_load;  // TorchScript plan, UNet++ pruning
   std::string device = "cpu";
 };
 
