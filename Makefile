@@ -61,6 +61,7 @@ bench: build
 	$(BUILD)/bench/bench_unet
 	$(BUILD)/bench/bench_io
 	$(BUILD)/bench/bench_metrics
+	$(BUILD)/bench/bench_evaluate
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')

@@ -33,9 +33,12 @@ int cmd_evaluate(int argc, char** argv) {
        "train_log.jsonl file(s) of `unetx train` (one per fold): training curves in report.html")
       ("uncertainty", path_value(&s.uncertainty),
        "`unetx uncertainty` output folder: uncertainty-vs-Dice scatter in report.html")
+      ("attributions", path_value(&s.attributions),
+       "`unetx explain` output folder (or <case>_gradcam.nii.gz maps): attribution overlays on "
+       "the best and worst cases in report.html")
       ("compare", path_value(&compare),
        "a second prediction set: evaluated too (into OUTPUT/compare) and compared with paired "
-       "t-test and Wilcoxon signed-rank (OUTPUT/comparison.csv, table on stdout)");
+       "t-test and Wilcoxon signed-rank (OUTPUT/comparison.csv, table on stdout and in report.html)");
   // clang-format on
   return run_command(cmd, argc, argv, [&](const GlobalOptions&, dist::Communicator& comm) {
     if (!labels.empty())

@@ -78,17 +78,26 @@ ComparisonRun run_evaluate_comparison(const EvaluateSettings& settings,
   EvaluateSettings other = settings;
   other.predictions = other_predictions;
   other.output = settings.output / "compare";
-  run.a = run_evaluate(settings, comm);
+  // A's report shows the comparison, so A's tables are written last, once B's rows exist.
+  run.a = evaluate_cases(settings, comm);
   run.b = run_evaluate(other, comm);
   if (comm.is_root()) {
-    const auto rows =
+    ReportExtras extras;
+    extras.comparison =
         compare_evaluations(read_case_metrics(settings, run.a), read_case_metrics(other, run.b));
-    write_comparison_csv(rows, settings.output / "comparison.csv");
+    write_comparison_csv(extras.comparison, settings.output / "comparison.csv");
     auto name = [](const std::filesystem::path& p) {
       const auto n = p.lexically_normal();
       return (n.filename().empty() ? n.parent_path().filename() : n.filename()).string();
     };
-    run.table = comparison_table(rows, name(settings.predictions), name(other_predictions));
+    extras.comparison_a = name(settings.predictions);
+    extras.comparison_b = name(other_predictions);
+    if (extras.comparison_a == extras.comparison_b) {  // e.g. run1/pred and run2/pred
+      extras.comparison_a = settings.predictions.lexically_normal().string();
+      extras.comparison_b = other_predictions.lexically_normal().string();
+    }
+    run.table = comparison_table(extras.comparison, extras.comparison_a, extras.comparison_b);
+    write_evaluation(settings, run.a, extras);
   }
   return run;
 }

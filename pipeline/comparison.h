@@ -6,17 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "pipeline/comparison_row.h"
 #include "pipeline/evaluate_run.h"
 
 namespace unetx::pipeline {
-
-struct ComparisonRow {
-  std::string metric;
-  int64_t label = 0;
-  int64_t n = 0;  // cases where both sets have a finite value
-  double mean_a = 0, std_a = 0, mean_b = 0, std_b = 0;
-  double t_p = 0, wilcoxon_p = 0;
-};
 
 // Rows matched on (case, label); a case or label missing from either set is left out.
 std::vector<ComparisonRow> compare_evaluations(const EvaluationTables& a,

@@ -14,6 +14,7 @@
 #include "io/json_file.h"
 #include "io/label_io.h"
 #include "pipeline/case_metrics.h"
+#include "pipeline/evaluate_folds.h"
 #include "pipeline/evaluate_report.h"
 #include "pipeline/resample_onto.h"
 #include "pipeline/statistics.h"
@@ -87,28 +88,19 @@ json summary_json(const Summary& s) {
           {"ci95", {number_or_null(s.ci_low), number_or_null(s.ci_high)}}};
 }
 
-// metric name -> per-case values, per label (and per fold when the cohort has folds).
+// metric name -> per-case values.
 using MetricValues = std::map<std::string, std::vector<double>>;
 
-// Cross-validation: the mean of each metric per fold, then mean and std of those over folds.
-json fold_summary(const std::map<std::string, std::map<int64_t, MetricValues>>& by_fold) {
-  std::map<int64_t, MetricValues> fold_means;  // label -> metric -> one mean per fold
-  json folds = json::object();
-  for (const auto& [fold, labels] : by_fold) {
-    for (const auto& [label, metrics] : labels) {
-      for (const auto& [name, values] : metrics) {
-        const Summary one = summarize(values, 0.95, 1);
-        fold_means[label][name].push_back(one.mean);
-        folds[fold][std::to_string(label)][name] = number_or_null(one.mean);
-      }
-    }
-  }
-  json across = json::object();
-  for (const auto& [label, metrics] : fold_means) {
-    for (const auto& [name, means] : metrics) {
-      const Summary s = summarize(means, 0.95, 1);
-      across[std::to_string(label)][name] = {
-          {"mean", number_or_null(s.mean)}, {"std", number_or_null(s.std)}, {"folds", s.n}};
+// summary.json's cross_validation: per_fold (fold -> label -> metric -> mean of the fold) and
+// over_folds (label -> metric -> mean, std and number of the fold means).
+json cross_validation_json(const CrossValidation& cv) {
+  json folds = json::object(), across = json::object();
+  for (const auto& [name, labels] : cv) {
+    for (const auto& [label, s] : labels) {
+      const std::string l = std::to_string(label);
+      for (const auto& [fold, mean] : s.fold_means) folds[fold][l][name] = number_or_null(mean);
+      across[l][name] = {
+          {"mean", number_or_null(s.mean)}, {"std", number_or_null(s.std)}, {"folds", s.folds}};
     }
   }
   return {{"per_fold", folds}, {"over_folds", across}};
@@ -134,20 +126,19 @@ EvaluationTables case_metrics_of(const io::Cohort& cohort, const fs::path& outpu
 
 // Assembles metrics.csv and summary.json from the per-case files every rank wrote.
 void write_tables(const io::Cohort& cohort, const fs::path& output, const RunSummary& summary,
-                  const EvaluateSettings& s, const std::map<std::string, fs::path>& predictions) {
+                  const EvaluateSettings& s, const std::map<std::string, fs::path>& predictions,
+                  const ReportExtras& extras) {
   const EvaluationTables t = case_metrics_of(cohort, output, summary);
   io::CsvTable table;
   table.header = {"case_id", "label"};
   table.header.insert(table.header.end(), metric_names().begin(), metric_names().end());
   table.header.push_back("empty");
   std::map<int64_t, MetricValues> by_label;
-  std::map<std::string, std::map<int64_t, MetricValues>> by_fold;
   for (const auto& r : t.rows) {
     std::vector<std::string> row{r.case_id, std::to_string(r.label)};
     for (const auto& m : metric_names()) {
       row.push_back(metric_cell(r.values.at(m)));
       by_label[r.label][m].push_back(r.values.at(m));
-      if (!r.fold.empty()) by_fold[r.fold][r.label][m].push_back(r.values.at(m));
     }
     row.push_back(r.empty);
     table.rows.push_back(row);
@@ -177,7 +168,8 @@ void write_tables(const io::Cohort& cohort, const fs::path& output, const RunSum
               {"statistics",
                "std with n - 1; quartiles by linear interpolation; ci95: percentile bootstrap of "
                "the mean, 2000 resamples, fixed seed"}}}};
-  if (!by_fold.empty()) j["cross_validation"] = fold_summary(by_fold);
+  const CrossValidation cv = cross_validation(t.rows);
+  if (!cv.empty()) j["cross_validation"] = cross_validation_json(cv);
   io::write_json(output / "summary.json", j);
   for (const auto& [label, metrics] : by_label) {
     const json& l = labels[std::to_string(label)];
@@ -186,7 +178,7 @@ void write_tables(const io::Cohort& cohort, const fs::path& output, const RunSum
                  number_or_nan(l["hd95"]["mean"]), s.metrics.nsd_tolerance_mm,
                  number_or_nan(l["nsd"]["mean"]), metrics.at("dice").size());
   }
-  write_evaluation_report(s, cohort, predictions, t.rows, summaries);
+  write_evaluation_report(s, cohort, predictions, t.rows, summaries, cv, extras);
 }
 
 }  // namespace
@@ -195,7 +187,22 @@ EvaluationTables read_case_metrics(const EvaluateSettings& s, const RunSummary& 
   return case_metrics_of(reference_cohort(s.references), s.output, summary);
 }
 
+void write_evaluation(const EvaluateSettings& s, const RunSummary& summary,
+                      const ReportExtras& extras) {
+  write_tables(reference_cohort(s.references), s.output, summary, s,
+               prediction_files(s.predictions), extras);
+}
+
 RunSummary run_evaluate(const EvaluateSettings& s, dist::Communicator& comm) {
+  RunSummary summary = evaluate_cases(s, comm);
+  if (comm.is_root()) write_evaluation(s, summary);
+  return summary;
+}
+
+RunSummary evaluate_cases(const EvaluateSettings& s, dist::Communicator& comm) {
+  for (const auto& folder : {s.uncertainty, s.attributions})
+    if (!folder.empty() && !fs::is_directory(folder))
+      throw Error(folder.string(), "no such folder");
   const auto predictions = prediction_files(s.predictions);
   const io::Cohort cohort = reference_cohort(s.references);
   const fs::path cases_dir = s.output / "cases";
@@ -222,9 +229,7 @@ RunSummary run_evaluate(const EvaluateSettings& s, dist::Communicator& comm) {
     return {{"metrics", relative_to(file, s.output)},
             {"mean_dice", fmt::format("{:.6g}", mean_dice)}};
   };
-  RunSummary summary = run_cohort(cohort, task, comm);
-  if (comm.is_root()) write_tables(cohort, s.output, summary, s, predictions);
-  return summary;
+  return run_cohort(cohort, task, comm);
 }
 
 }  // namespace unetx::pipeline

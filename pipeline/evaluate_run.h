@@ -9,6 +9,10 @@
 // pipeline/surface_distance.h (NaN for empty masks unless EvaluationOptions says otherwise).
 // Volumes are in millilitres, distances in millimetres. A `fold` column in the reference
 // manifest adds a cross-validation summary (mean of each fold, then mean +- std over folds).
+//
+// Ranks: cases are dealt round-robin (pipeline/cohort_runner.h); each rank writes
+// <output>/cases/<case_id>.json for its cases; after the gather rank 0 reads them all back in
+// cohort order, so metrics.csv and summary.json do not depend on the number of ranks.
 #pragma once
 
 #include <filesystem>
@@ -20,6 +24,7 @@
 #include "io/manifest.h"
 #include "pipeline/case_metrics.h"
 #include "pipeline/cohort_runner.h"
+#include "pipeline/comparison_row.h"
 
 namespace unetx::pipeline {
 
@@ -39,9 +44,29 @@ struct EvaluateSettings {
   // `unetx uncertainty` output folder whose mean_entropy_foreground is plotted against Dice.
   std::vector<std::filesystem::path> training_logs;
   std::filesystem::path uncertainty;
+  // Attribution maps (an `unetx explain` output folder: its manifest.csv, column map; or a
+  // folder of <case_id>_gradcam.nii.gz / <case_id>.nii.gz maps on the reference grids): drawn
+  // over the best and worst cases in report.html. Empty: no attribution panels.
+  std::filesystem::path attributions;
 };
 
+// evaluate_cases, then (rank 0) write_evaluation.
 RunSummary run_evaluate(const EvaluateSettings& settings, dist::Communicator& comm);
+
+// Every rank evaluates its share of the cohort: <output>/cases/<case_id>.json and, on rank 0,
+// manifest.csv. Throws before any work when the uncertainty or attributions folder is missing.
+RunSummary evaluate_cases(const EvaluateSettings& settings, dist::Communicator& comm);
+
+// What report.html shows beyond the run's own metrics: a paired comparison with another set.
+struct ReportExtras {
+  std::vector<ComparisonRow> comparison;
+  std::string comparison_a, comparison_b;  // the two prediction sets' names
+};
+
+// Rank 0, after evaluate_cases: metrics.csv, summary.json and report.html from the per-case
+// files of the cases that did not fail.
+void write_evaluation(const EvaluateSettings& settings, const RunSummary& summary,
+                      const ReportExtras& extras = {});
 
 struct EvaluationTables {
   std::vector<CaseMetricRow> rows;  // cohort order, then label

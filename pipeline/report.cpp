@@ -145,9 +145,10 @@ std::string kpis(const Context& c) {
 
 std::string page(const Context& c, const std::vector<std::string>& sections) {
   static const std::vector<std::pair<std::string, std::string>> kNav{
-      {"summary", "Summary"},      {"distributions", "Distributions"},
-      {"training", "Training"},    {"uncertainty", "Uncertainty"},
-      {"gallery", "Best & worst"}, {"cases", "Per-case table"}};
+      {"summary", "Summary"},       {"cross-validation", "Cross-validation"},
+      {"comparison", "Comparison"}, {"distributions", "Distributions"},
+      {"training", "Training"},     {"uncertainty", "Uncertainty"},
+      {"gallery", "Best & worst"},  {"cases", "Per-case table"}};
   std::string nav, body;
   for (const auto& s : sections) body += s;
   for (const auto& [id, name] : kNav)
@@ -177,8 +178,9 @@ void write_report(const ReportInputs& in, const fs::path& out_html) {
   fs::create_directories(c.plots_dir);
   using namespace report_detail;
   const std::string html =
-      page(c, {summary_section(c), distributions_section(c), training_section(c),
-               uncertainty_section(c), gallery_section(c), cases_section(c)});
+      page(c, {summary_section(c), cross_validation_section(c), comparison_section(c),
+               distributions_section(c), training_section(c), uncertainty_section(c),
+               gallery_section(c), cases_section(c)});
   io::write_text_atomic(out_html, html);
 }
 

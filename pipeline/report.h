@@ -1,6 +1,7 @@
 // report.html of `unetx evaluate`: one self-contained page (no network: styles, script, SVG plots
-// and PNG thumbnails are all inline) with the summary table, box plots per metric, training
-// curves, uncertainty against Dice, a sortable per-case table and the best and worst cases. The
+// and PNG thumbnails are all inline) with the summary table, cross-validation and paired
+// comparison tables (when given), box plots per metric, training curves, uncertainty against
+// Dice, a sortable per-case table and the best and worst cases. The
 // plots are also written as PNG files under <report folder>/report_plots/.
 //
 // Only case ids, label numbers/names and numbers reach the page; every string is HTML-escaped.
@@ -17,6 +18,8 @@
 #include <vector>
 
 #include "pipeline/case_metrics.h"
+#include "pipeline/comparison_row.h"
+#include "pipeline/evaluate_folds.h"
 #include "pipeline/statistics.h"
 
 namespace unetx::pipeline {
@@ -65,6 +68,14 @@ struct ReportInputs {
   std::string uncertainty_name = "mean uncertainty";
 
   std::vector<CaseThumbnail> thumbnails;  // optional; see best_and_worst_cases()
+
+  // Optional: per-fold means and mean ± SD over folds (see cross_validation()).
+  CrossValidation cross_validation;
+
+  // Optional: a paired comparison of these predictions (A) with a second set (B) on the same
+  // cases, drawn as the papers' table: mean ± SD of each, the difference and both p-values.
+  std::vector<ComparisonRow> comparison;
+  std::string comparison_a = "A", comparison_b = "B";  // the two sets' names
 };
 
 // Writes `out_html` and <out_html's folder>/report_plots/{box_<metric>, training_curves,

@@ -21,9 +21,9 @@ const std::vector<std::pair<std::string, MetricInfo>>& known_metrics() {
       {"hd95", {"HD95", "mm", false, false}},
       {"assd", {"ASSD", "mm", false, false}},
       {"nsd", {"NSD", "", true, true}},
-      {"vol_pred_ml", {"Predicted volume", "ml", false, true}},
-      {"vol_ref_ml", {"Reference volume", "ml", false, true}},
-      {"vol_rel_diff", {"Relative volume difference", "", false, false}},
+      {"vol_pred_ml", {"Predicted volume", "ml", false, true, false}},
+      {"vol_ref_ml", {"Reference volume", "ml", false, true, false}},
+      {"rel_vol_diff", {"Relative volume difference", "", false, false, false}},
   };
   return kKnown;
 }
@@ -33,7 +33,7 @@ const std::vector<std::pair<std::string, MetricInfo>>& known_metrics() {
 MetricInfo metric_info(const std::string& name) {
   for (const auto& [key, info] : known_metrics())
     if (key == name) return info;
-  return {name, "", false, true};
+  return {name, "", false, true, false};
 }
 
 std::vector<std::string> metric_order(const ReportInputs& in) {

@@ -13,6 +13,9 @@ struct MetricInfo {
   std::string unit;            // "mm", "ml" or ""
   bool unit_interval = false;  // values in [0, 1]: fixed axis, 3 decimals, cell shading
   bool higher_is_better = true;
+  // False when neither direction is better (volumes, a signed difference): comparisons do not
+  // mark a winner.
+  bool ranked = true;
 };
 
 // Known names get their conventional display; others are shown as given, unit-less.

@@ -34,6 +34,8 @@ td.empty { color: #9aa5b1; }
 tbody tr:hover { background: #f0f4f8; }
 table.summary tr.first td { border-top: 2px solid var(--line); }
 table.summary td.metric { font-weight: 600; }
+td.better { font-weight: 700; }
+td.sig { color: #b3261e; font-weight: 600; }
 .scroll { overflow: auto; max-height: 640px; border: 1px solid var(--line); border-radius: 6px; }
 #case-table th { cursor: pointer; user-select: none; }
 #case-table th:hover { color: var(--accent); }

@@ -28,6 +28,10 @@ std::string file_stem(const std::string& name);
 
 std::string summary_section(const Context& c);
 std::string cases_section(const Context& c);
+// Tables shown only when their inputs are given ("" otherwise): per-fold means with mean ± SD
+// over folds, and the paired comparison of two prediction sets.
+std::string cross_validation_section(const Context& c);
+std::string comparison_section(const Context& c);
 // The sections below also write their plots as PNG files into c.plots_dir; "" when they have
 // nothing to show.
 std::string distributions_section(const Context& c);

@@ -28,8 +28,10 @@ TEST(CliEvaluate, PerfectAndShiftedPredictionsWithFoldsAndComparison) {
     }
   }
   // Set A: the references themselves. Set B: every label shifted by one voxel along x.
+  // Attribution maps as `unetx explain` names them: half the reference mask.
   fs::create_directories(d / "a");
   fs::create_directories(d / "b");
+  fs::create_directories(d / "cams");
   for (int i = 0; i < 4; ++i) {
     const std::string id = "phantom_000" + std::to_string(i);
     io::Volume ref = io::read_image(d / "cohort/labels" / (id + ".nii.gz"));
@@ -37,11 +39,18 @@ TEST(CliEvaluate, PerfectAndShiftedPredictionsWithFoldsAndComparison) {
     io::Volume shifted = ref;
     shifted.data = at::roll(ref.data, {1}, {3});
     io::write_image(shifted, d / "b" / (id + ".nii.gz"));
+    io::Volume cam = ref;
+    cam.data = (ref.data > 0).to(at::kFloat) * 0.5;
+    io::write_image(cam, d / "cams" / (id + "_gradcam.nii.gz"));
   }
-  r = unetx("evaluate -p " + (d / "a").string() + " -r " + (d / "cohort/folds.csv").string() +
-                " -o " + (d / "eval").string() + " --compare " + (d / "b").string() +
-                " --nsd-tolerance 0.5",
-            d);
+  const std::string eval_args = "evaluate -p " + (d / "a").string() + " -r " +
+                                (d / "cohort/folds.csv").string() + " -o " + (d / "eval").string() +
+                                " --compare " + (d / "b").string() +
+                                " --nsd-tolerance 0.5 --attributions ";
+  r = unetx(eval_args + (d / "no_such_folder").string(), d);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("no_such_folder: no such folder"), std::string::npos) << r.err;
+  r = unetx(eval_args + (d / "cams").string(), d);
   ASSERT_EQ(r.exit_code, 0) << r.err;
 
   const io::CsvTable metrics = io::read_csv(d / "eval/metrics.csv");
@@ -62,6 +71,8 @@ TEST(CliEvaluate, PerfectAndShiftedPredictionsWithFoldsAndComparison) {
   ASSERT_TRUE(summary.contains("cross_validation")) << summary.dump(2);
   EXPECT_EQ(summary["cross_validation"]["over_folds"]["1"]["dice"]["folds"], 2);
   EXPECT_EQ(summary["cross_validation"]["over_folds"]["1"]["dice"]["std"], 0.0);
+  EXPECT_EQ(summary["cross_validation"]["per_fold"]["0"]["1"]["dice"], 1.0);
+  EXPECT_EQ(summary["cross_validation"]["per_fold"]["1"]["1"]["hd"], 0.0);
 
   // The shifted set: in-plane voxel spacing is what synth wrote; a one-voxel shift of a blob
   // puts its surface at most one x step away, so HD equals the x spacing exactly.
@@ -76,6 +87,21 @@ TEST(CliEvaluate, PerfectAndShiftedPredictionsWithFoldsAndComparison) {
   EXPECT_NE(html.find("phantom_0003"), std::string::npos);
   EXPECT_EQ(html.find("https://"), std::string::npos);
   EXPECT_TRUE(fs::exists(d / "eval/report_plots/box_dice.png"));
+  // Cross-validation and comparison tables; 4 thumbnails (2 best, 2 worst) of 3 panels each,
+  // the third the attribution map.
+  EXPECT_NE(html.find("<th class=\"num\">Fold 0</th><th class=\"num\">Fold 1</th>"),
+            std::string::npos);
+  EXPECT_NE(html.find("<td class=\"num\"><b>1.000 &plusmn; 0.000</b></td>"), std::string::npos);
+  EXPECT_NE(html.find("id=\"comparison-table\""), std::string::npos);
+  EXPECT_NE(html.find("A = <b>a</b>, B = <b>b</b>"), std::string::npos);
+  EXPECT_NE(html.find("<td class=\"num\">0.1250</td>"), std::string::npos);  // Wilcoxon, n = 4
+  size_t images = 0;
+  for (size_t at = html.find("<img src=\"data:image/png"); at != std::string::npos;
+       at = html.find("<img src=\"data:image/png", at + 1))
+    ++images;
+  EXPECT_EQ(images, 12u);
+  EXPECT_TRUE(fs::exists(d / "eval/report_plots/thumb_best_1_attribution.png"));
+  EXPECT_TRUE(fs::exists(d / "eval/report_plots/thumb_worst_2_attribution.png"));
 
   const io::CsvTable comparison = io::read_csv(d / "eval/comparison.csv");
   EXPECT_EQ(comparison.header.front(), "metric");

@@ -54,8 +54,8 @@ std::vector<std::string> console_lines(const fs::path& stderr_file) {
   return lines;
 }
 
-// Every section on: two labels, training logs, uncertainty, thumbnails; a NaN Dice to check
-// that undefined values sort last.
+// Every section on: two labels, two folds, a paired comparison, training logs, uncertainty,
+// thumbnails; a NaN Dice to check that undefined values sort last.
 ReportInputs full_inputs(const test::TempDir& dir) {
   ReportInputs in;
   in.title = "Browser test";
@@ -67,6 +67,12 @@ ReportInputs full_inputs(const test::TempDir& dir) {
         {ids[c], 1, "", {{"dice", dice[c]}, {"hd95", 1.5 + static_cast<double>(c)}}, ""});
     in.rows.push_back({ids[c], 2, "", {{"dice", 0.5 + 0.1 * c}, {"hd95", 4.0 - c}}, ""});
   }
+  for (auto& r : in.rows) r.fold = r.case_id == "case_1" || r.case_id == "case_3" ? "1" : "0";
+  in.cross_validation = cross_validation(in.rows);
+  in.comparison = {{"dice", 1, 3, 0.63, 0.28, 0.55, 0.2, 0.04, 0.25},
+                   {"hd95", 2, 4, 2.5, 1.29, 3.1, 1.1, 0.3, 0.01}};
+  in.comparison_a = "unet";
+  in.comparison_b = "unet++";
   test::write_file(dir / "log.jsonl",
                    "{\"epoch\":0,\"train_loss\":0.9,\"val_dice\":0.4}\n"
                    "{\"epoch\":1,\"train_loss\":0.6,\"val_dice\":0.6}\n"

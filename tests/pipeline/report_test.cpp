@@ -12,8 +12,10 @@
 
 #include "io/error.h"
 #include "io/png.h"
+#include "pipeline/evaluate_report.h"
 #include "pipeline/plot_charts.h"
 #include "pipeline/report_html.h"
+#include "pipeline/report_thumbnail.h"
 #include "tests/io/temp_dir.h"
 
 namespace unetx::pipeline {
@@ -203,6 +205,116 @@ TEST(Report, GalleryEmbedsBestAndWorstThumbnails) {
   EXPECT_GT(distinct_colours(rgb), 50);
   EXPECT_TRUE(fs::exists(dir / "report_plots/thumb_worst_1_errors.png"));
   EXPECT_FALSE(fs::exists(dir / "report_plots/thumb_worst_1_attribution.png"));
+}
+
+// The body of the <table id="...">, from its tbody to its end.
+std::string table_body(const std::string& html, const std::string& id) {
+  const size_t at = html.find("<table class=\"summary\" id=\"" + id + "\"");
+  EXPECT_NE(at, std::string::npos) << id;
+  if (at == std::string::npos) return "";
+  const size_t body = html.find("<tbody>", at), end = html.find("</tbody>", at);
+  return html.substr(body, end - body);
+}
+
+TEST(Report, CrossValidationTableShowsFoldMeansAndMeanStdOverFolds) {
+  test::TempDir dir;
+  ReportInputs in = three_cases();
+  // Dice of label 1 is 0.9, 0.7, 0.5: folds "0" = {case_a, case_b} -> 0.8 and "1" = {a<b&"c}
+  // -> 0.5; over folds 0.65 +- sqrt(0.045) = 0.212. HD95 of label 2: fold 0 {4, 8} -> 6,
+  // fold 1 {NaN} -> undefined, so 6 +- 0 over one fold.
+  for (auto& r : in.rows) r.fold = r.case_id == "a<b&\"c" ? "1" : "0";
+  in.cross_validation = cross_validation(in.rows);
+  write_report(in, dir / "report.html");
+  const std::string html = read_text(dir / "report.html");
+  EXPECT_NE(html.find("<a href=\"#cross-validation\">"), std::string::npos);
+  EXPECT_NE(html.find("<th class=\"num\">Fold 0</th><th class=\"num\">Fold 1</th>"),
+            std::string::npos);
+  const std::string body = table_body(html, "cv-table");
+  EXPECT_EQ(count(body, "<tr"), 4u);  // 2 metrics x 2 labels
+  EXPECT_NE(body.find("<td>label 1</td><td class=\"num\">0.800</td><td class=\"num\">0.500</td>"
+                      "<td class=\"num\"><b>0.650 &plusmn; 0.212</b></td>"),
+            std::string::npos)
+      << body;
+  EXPECT_NE(body.find("<td>label 2</td><td class=\"num\">6</td><td class=\"num\">&mdash;</td>"
+                      "<td class=\"num\"><b>6 &plusmn; 0</b></td>"),
+            std::string::npos)
+      << body;
+  // No folds: no section.
+  write_report(three_cases(), dir / "plain.html");
+  EXPECT_EQ(read_text(dir / "plain.html").find("cv-table"), std::string::npos);
+}
+
+TEST(Report, ComparisonTableMarksTheBetterMeanAndSignificantPValues) {
+  test::TempDir dir;
+  ReportInputs in = three_cases();
+  in.comparison_a = "unet";
+  in.comparison_b = "unet<pp>";
+  in.comparison = {{"dice", 1, 3, 0.85, 0.05, 0.80, 0.06, 0.012, 0.03},
+                   {"dice", 2, 3, 0.60, 0.10, 0.62, 0.10, 0.5, 0.75},
+                   {"hd95", 1, 3, 3.0, 1.0, 2.0, 0.5, 0.2, 0.01}};
+  write_report(in, dir / "report.html");
+  const std::string html = read_text(dir / "report.html");
+  EXPECT_NE(html.find("A = <b>unet</b>, B = <b>unet&lt;pp&gt;</b>"), std::string::npos);
+  EXPECT_NE(html.find("<th class=\"num\" title=\"unet&lt;pp&gt;\">B</th>"), std::string::npos);
+  const std::string body = table_body(html, "comparison-table");
+  EXPECT_EQ(count(body, "<tr"), 3u);
+  // Dice label 1: A higher and Wilcoxon p < 0.05 -> A bold, both p-values highlighted.
+  EXPECT_NE(body.find("<td>label 1</td><td class=\"num\">3</td>"
+                      "<td class=\"num better\">0.850 &plusmn; 0.050</td>"
+                      "<td class=\"num\">0.800 &plusmn; 0.060</td><td class=\"num\">+0.050</td>"
+                      "<td class=\"num sig\">0.0120</td><td class=\"num sig\">0.0300</td>"),
+            std::string::npos)
+      << body;
+  // Dice label 2: no difference found -> nothing bold, nothing highlighted.
+  EXPECT_NE(body.find("<td class=\"num\">0.600 &plusmn; 0.100</td><td class=\"num\">0.620 "
+                      "&plusmn; 0.100</td><td class=\"num\">-0.020</td><td class=\"num\">0.5000"
+                      "</td><td class=\"num\">0.7500</td>"),
+            std::string::npos)
+      << body;
+  // HD95: lower is better, so B is bold.
+  EXPECT_NE(body.find("<td class=\"num\">3 &plusmn; 1</td><td class=\"num better\">2 &plusmn; "
+                      "0.5</td><td class=\"num\">+1</td><td class=\"num\">0.2000</td>"
+                      "<td class=\"num sig\">0.0100</td>"),
+            std::string::npos)
+      << body;
+}
+
+// A constant image is drawn black; heat 2 (the maximum, t = 1) blends white at 0.75 -> 191,
+// heat 1 (t = 0.5) blends (255, 128, 0) at 0.375 -> (96, 48, 0); heat 0 leaves black.
+TEST(Report, AttributionHeatIsScaledByItsMaximum) {
+  const at::Tensor image = at::ones({3, 4});
+  at::Tensor heat = at::zeros({3, 4});
+  heat[1][1] = 2.0;
+  heat[1][2] = 1.0;
+  const RgbImage img = render_heat(image, heat, at::Tensor(), 1);
+  ASSERT_EQ(img.width, 4);
+  ASSERT_EQ(img.height, 3);
+  auto pixel = [&](int y, int x) {
+    const size_t i = static_cast<size_t>(3 * (y * 4 + x));
+    return std::vector<int>{img.rgb[i], img.rgb[i + 1], img.rgb[i + 2]};
+  };
+  EXPECT_EQ(pixel(1, 1), (std::vector<int>{191, 191, 191}));
+  EXPECT_EQ(pixel(1, 2), (std::vector<int>{96, 48, 0}));
+  EXPECT_EQ(pixel(0, 0), (std::vector<int>{0, 0, 0}));
+}
+
+TEST(Report, FindsAttributionMapsByManifestOrFileName) {
+  test::TempDir dir;
+  test::write_file(dir / "plain/c1_gradcam.nii.gz", "x");
+  test::write_file(dir / "plain/c1.nii.gz", "x");
+  test::write_file(dir / "plain/c2.nii", "x");
+  EXPECT_EQ(find_attribution(dir / "plain", "c1"), dir / "plain/c1_gradcam.nii.gz");
+  EXPECT_EQ(find_attribution(dir / "plain", "c2"), dir / "plain/c2.nii");
+  EXPECT_EQ(find_attribution(dir / "plain", "c3"), fs::path());
+  // An explain output folder: its manifest decides, file names do not.
+  test::write_file(dir / "explain/manifest.csv",
+                   "case_id,map,overlay,layer,target_class,status\n"
+                   "c1,maps/c1_cam.nii.gz,c1.png,decoder.1,1,ok\n"
+                   "c2,,,,,failed: no model\n");
+  test::write_file(dir / "explain/c2_gradcam.nii.gz", "x");
+  EXPECT_EQ(find_attribution(dir / "explain", "c1"), dir / "explain/maps/c1_cam.nii.gz");
+  EXPECT_EQ(find_attribution(dir / "explain", "c2"), fs::path());
+  EXPECT_EQ(find_attribution(dir / "explain", "c3"), fs::path());
 }
 
 TEST(Report, WritesNoTemporaryFilesAndBase64IsStandard) {

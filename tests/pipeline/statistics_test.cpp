@@ -7,8 +7,10 @@
 #include <cmath>
 #include <limits>
 #include <random>
+#include <tuple>
 
 #include "io/error.h"
+#include "pipeline/evaluate_folds.h"
 
 namespace unetx::pipeline {
 namespace {
@@ -90,6 +92,44 @@ TEST(Statistics, PairedTestRefusesUnequalLengthsAndSkipsNaNPairs) {
   const PairedTest r = paired_test({1, kNaN, 3}, {0, 1, 1});
   EXPECT_EQ(r.n, 2);
   EXPECT_NEAR(r.mean_difference, 1.5, 1e-12);
+}
+
+// Fold means by hand. Dice: fold 0 {0.8, 0.6} -> 0.7, fold 1 {0.9, NaN} -> 0.9, fold 2 {0.5},
+// fold 10 {0.7}; over folds mean 0.7, std sqrt((0 + 0.04 + 0.04 + 0) / 3). HD95: fold 0 only
+// NaN -> NaN (left out), folds 1, 2, 10 {2}, {4}, {6} -> mean 4, std 2 over 3 folds.
+TEST(CrossValidation, MeanAndStdOverFoldMeans) {
+  const std::vector<std::tuple<std::string, std::string, double, double>> cases{
+      {"a", "0", 0.8, kNaN}, {"b", "0", 0.6, kNaN}, {"c", "1", 0.9, 2.0}, {"d", "1", kNaN, kNaN},
+      {"e", "2", 0.5, 4.0},  {"f", "10", 0.7, 6.0}, {"g", "", 0.0, 100.0}};
+  std::vector<CaseMetricRow> rows;
+  for (const auto& [id, fold, dice, hd95] : cases)
+    rows.push_back({id, 1, "", {{"dice", dice}, {"hd95", hd95}}, fold});
+  rows.push_back({"a", 2, "", {{"dice", 0.3}, {"hd95", 1.0}}, "0"});  // label 2: one fold
+
+  const CrossValidation cv = cross_validation(rows);
+  const FoldSummary& dice = cv.at("dice").at(1);
+  std::vector<std::string> order;
+  for (const auto& [fold, mean] : dice.fold_means) order.push_back(fold);
+  EXPECT_EQ(order, (std::vector<std::string>{"0", "1", "2", "10"}));  // "g" has no fold
+  EXPECT_NEAR(dice.fold_means.at("0"), 0.7, 1e-12);
+  EXPECT_NEAR(dice.fold_means.at("1"), 0.9, 1e-12);
+  EXPECT_EQ(dice.folds, 4);
+  EXPECT_NEAR(dice.mean, 0.7, 1e-12);
+  EXPECT_NEAR(dice.std, std::sqrt(0.08 / 3), 1e-12);
+
+  const FoldSummary& hd95 = cv.at("hd95").at(1);
+  EXPECT_TRUE(std::isnan(hd95.fold_means.at("0")));
+  EXPECT_EQ(hd95.folds, 3);
+  EXPECT_NEAR(hd95.mean, 4.0, 1e-12);
+  EXPECT_NEAR(hd95.std, 2.0, 1e-12);
+
+  const FoldSummary& one = cv.at("dice").at(2);
+  EXPECT_EQ(one.folds, 1);
+  EXPECT_NEAR(one.mean, 0.3, 1e-12);
+  EXPECT_EQ(one.std, 0.0);
+
+  for (auto& r : rows) r.fold.clear();
+  EXPECT_TRUE(cross_validation(rows).empty());
 }
 
 }  // namespace
