@@ -112,7 +112,12 @@ void report_nifti_read(const Settings& s, const fs::path& file, const Volume& v,
   std::vector<char> buffer(static_cast<size_t>(v.data.nbytes()) + 4096);
   const double t_zlib = best_seconds(1, s.iters, [&] { zlib_stream_decode(file, buffer); });
   const double t_itk = best_seconds(1, s.iters, [&] { sink = unetx::io::read_image_itk(file); });
+  const unetx::io::Bytes gz = unetx::io::read_file_bytes(file);
+  const double t_inflate = best_seconds(1, s.iters, [&] {
+    if (unetx::io::gunzip(gz.begin(), gz.size, file.string()).size == 0) std::abort();
+  });
   std::printf("  %s (%.1f MB on disk):\n", what, static_cast<double>(fs::file_size(file)) / 1e6);
+  std::printf("    inflating alone (file in memory): %.0f MB/s\n", mb / t_inflate);
   std::printf("    unetx %.0f MB/s, zlib stream %.0f MB/s: ratio %.2f (target >= 2); ITK %.0f MB/s: "
               "unetx/ITK %.2f\n",
               mb / t_unetx, mb / t_zlib, t_zlib / t_unetx, mb / t_itk, t_itk / t_unetx);

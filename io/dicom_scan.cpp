@@ -1,5 +1,4 @@
 // Folder scan: find DICOM image files by content and group them by SeriesInstanceUID.
-#include <ATen/Parallel.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
 
@@ -100,11 +99,9 @@ DicomScan scan_dicom_folder(const fs::path& folder) {
   if (ec) throw Error(folder.string(), "cannot scan folder: " + ec.message());
   std::sort(files.begin(), files.end());  // scan order must not depend on the file system
 
-  // Headers are parsed on every intra-op thread; grouping follows the sorted file order.
-  std::vector<HeaderFacts> facts(files.size());
-  at::parallel_for(0, static_cast<int64_t>(files.size()), 1, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) facts[i] = read_header_facts(files[i]);
-  });
+  std::vector<HeaderFacts> facts;
+  facts.reserve(files.size());
+  for (const fs::path& path : files) facts.push_back(read_header_facts(path));
   DicomScan scan;
   std::map<std::string, DicomSeriesFiles> by_uid;
   for (size_t i = 0; i < files.size(); ++i) {

@@ -5,7 +5,6 @@
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/dcmdata/dcxfer.h>
-#include <ATen/Parallel.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
@@ -64,14 +63,13 @@ DecodedInstance decode_instance(const fs::path& path) {
   return out;
 }
 
-// Files are parsed and decoded on every intra-op thread (DCMTK's parser, not the disk, is the
-// slow part on a warm cache); the checks and the frame list then follow file order, so errors
-// and results do not depend on the thread count.
+// Every file of the series, decoded in file order. Sequential on purpose: DCMTK's shared
+// dictionary and codec registry, and GDCM's global state on the JPEG 2000 path, make threads
+// here a correctness risk for a gain the disk usually takes back (see bench_io, part c).
 std::vector<DecodedInstance> decode_instances(const std::vector<fs::path>& files) {
-  std::vector<DecodedInstance> decoded(files.size());
-  at::parallel_for(0, static_cast<int64_t>(files.size()), 1, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) decoded[i] = decode_instance(files[i]);
-  });
+  std::vector<DecodedInstance> decoded;
+  decoded.reserve(files.size());
+  for (const fs::path& path : files) decoded.push_back(decode_instance(path));
   return decoded;
 }
 

@@ -38,7 +38,8 @@ struct CohortTask {
 
 // Runs `task` over `cohort`. Cases are dealt round-robin to ranks; every rank writes its own
 // cases' files; rank 0 gathers all rows and writes the manifest in cohort order. Also rewrites
-// the manifest (rank 0, single-process runs) after each case so a killed job keeps its record.
+// the manifest (single-process runs) as cases finish, at most every 2 s, so a killed job keeps
+// its record.
 RunSummary run_cohort(const io::Cohort& cohort, const CohortTask& task, dist::Communicator& comm);
 
 // Column value for an output file: its path relative to the output folder (manifests stay
