@@ -11,12 +11,10 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "bench/bench_args.h"
 #include "bench/bench_timing.h"
 #include "models/flops.h"
 #include "models/registry.h"
@@ -24,41 +22,7 @@
 namespace {
 
 using unetx::bench::best_seconds;
-
-struct Settings {
-  int threads = 1;
-  int warmup = 1;
-  int iters = 3;
-  bool quick = false;
-};
-
-int default_threads() {
-  if (const char* slurm = std::getenv("SLURM_CPUS_PER_TASK")) {
-    if (int n = std::atoi(slurm); n > 0) return n;
-  }
-  return std::max(1u, std::thread::hardware_concurrency());
-}
-
-bool parse(int argc, char** argv, Settings& s) {
-  s.threads = default_threads();
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    const bool has_value = i + 1 < argc;
-    if (arg == "--quick") {
-      s.quick = true;
-      s.iters = 1;
-    } else if (arg == "--threads" && has_value) {
-      s.threads = std::atoi(argv[++i]);
-    } else if (arg == "--iters" && has_value) {
-      s.iters = std::atoi(argv[++i]);
-    } else if (arg == "--warmup" && has_value) {
-      s.warmup = std::atoi(argv[++i]);
-    } else {
-      return false;
-    }
-  }
-  return s.threads > 0 && s.iters > 0 && s.warmup >= 0;
-}
+using Settings = unetx::bench::BenchArgs;
 
 // The zoo as benchmarked: each registry model with default options, plus U-Net with the SE
 // variants (the SE study's question is their cost over the plain U-Net).
@@ -128,16 +92,8 @@ void run_case(const Settings& s, const std::string& title, const std::vector<int
 
 int main(int argc, char** argv) {
   Settings s;
-  for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
-      std::printf("usage: %s [--threads N] [--quick] [--iters N] [--warmup N]\n", argv[0]);
-      return 0;
-    }
-  }
-  if (!parse(argc, argv, s)) {
-    std::fprintf(stderr, "usage: %s [--threads N] [--quick] [--iters N] [--warmup N]\n", argv[0]);
-    return 2;
-  }
+  s.iters = 3;
+  if (const int stop = unetx::bench::parse_bench_args(argc, argv, s); stop >= 0) return stop;
   at::set_num_threads(s.threads);
   std::printf("bench_models: %d intra-op threads, %d warm-up + %d timed iterations, fp32; "
               "ratios are time / plain U-Net time (higher = slower)\n",

@@ -12,12 +12,10 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "bench/bench_args.h"
 #include "bench/bench_timing.h"
 #include "models/flops.h"
 #include "models/unet.h"
@@ -25,54 +23,10 @@
 namespace {
 
 using unetx::bench::best_seconds;
+using Settings = unetx::bench::BenchArgs;
 
 using unetx::models::ModelPtr;
 using unetx::models::UNetOptions;
-
-struct Settings {
-  int threads = 1;
-  int warmup = 1;
-  int iters = 2;
-  bool quick = false;
-};
-
-int default_threads() {
-  if (const char* slurm = std::getenv("SLURM_CPUS_PER_TASK")) {
-    if (int n = std::atoi(slurm); n > 0) return n;
-  }
-  return std::max(1u, std::thread::hardware_concurrency());
-}
-
-void usage(const char* argv0) {
-  std::printf(
-      "usage: %s [--threads N] [--quick] [--iters N] [--warmup N]\n"
-      "  --threads N  intra-op threads (default: SLURM_CPUS_PER_TASK, else all cores: %d)\n"
-      "  --quick      1 timed iteration per measurement, smaller inputs (smoke test)\n"
-      "  --iters N    timed iterations per measurement (default 2)\n"
-      "  --warmup N   untimed iterations before each measurement (default 1)\n",
-      argv0, default_threads());
-}
-
-bool parse(int argc, char** argv, Settings& s) {
-  s.threads = default_threads();
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    const bool has_value = i + 1 < argc;
-    if (arg == "--quick") {
-      s.quick = true;
-      s.iters = 1;
-    } else if (arg == "--threads" && has_value) {
-      s.threads = std::atoi(argv[++i]);
-    } else if (arg == "--iters" && has_value) {
-      s.iters = std::atoi(argv[++i]);
-    } else if (arg == "--warmup" && has_value) {
-      s.warmup = std::atoi(argv[++i]);
-    } else {
-      return false;
-    }
-  }
-  return s.threads > 0 && s.iters > 0 && s.warmup >= 0;
-}
 
 // Turns bf16 CPU autocast on for one scope; the cache of casted weights is dropped on exit
 // because the weights change at every optimizer step.
@@ -183,16 +137,8 @@ void run_case(const Settings& s, const Case& c, double peak) {
 
 int main(int argc, char** argv) {
   Settings s;
-  for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
-      usage(argv[0]);
-      return 0;
-    }
-  }
-  if (!parse(argc, argv, s)) {
-    usage(argv[0]);
-    return 2;
-  }
+  s.iters = 2;
+  if (const int stop = unetx::bench::parse_bench_args(argc, argv, s); stop >= 0) return stop;
   at::set_num_threads(s.threads);
   std::printf("bench_unet: %d intra-op threads, %d warm-up + %d timed iterations\n",
               at::get_num_threads(), s.warmup, s.iters);

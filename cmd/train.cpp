@@ -11,6 +11,8 @@ int cmd_train(int argc, char** argv) {
   pipeline::TrainSettings s;
   std::string precision = "fp32";
   std::string augment = "flips";
+  std::string features, se;
+  bool deep_supervision = false;
   CommandLine cmd{"train", "unetx train -i PREPROCESSED -o DIR [options]"};
   // clang-format off
   cmd.options.add_options()
@@ -22,6 +24,10 @@ int cmd_train(int argc, char** argv) {
       ("model", po::value(&s.model), "network (see `unetx models`); default: the plan's")
       ("model-option", po::value(&s.model_options)->composing(),
        "network option key=value, repeatable (e.g. se=scse, deep_supervision=true, heads=4)")
+      ("features", po::value(&features), "shortcut for --model-option features=..., e.g. 32,64,128,256")
+      ("se", po::value(&se), "shortcut for --model-option se=...: none | cse | sse | scse | srm | fca | monofractal")
+      ("deep-supervision", po::bool_switch(&deep_supervision),
+       "shortcut for --model-option deep_supervision=true (UNet++; EU-Net always trains its MHEX+ heads)")
       ("optimizer", po::value(&s.optimizer)->default_value(s.optimizer), "adam | adamw | sgd (Nesterov, momentum 0.99)")
       ("lr", po::value(&s.learning_rate)->default_value(s.learning_rate), "initial learning rate")
       ("schedule", po::value(&s.schedule)->default_value(s.schedule),
@@ -51,6 +57,9 @@ int cmd_train(int argc, char** argv) {
     } catch (const std::invalid_argument& e) {
       throw po::error(e.what());
     }
+    if (!features.empty()) s.model_options.push_back("features=" + features);
+    if (!se.empty()) s.model_options.push_back("se=" + se);
+    if (deep_supervision) s.model_options.push_back("deep_supervision=true");
     s.seed = g.seed;
     s.device = g.device;
     auto result = pipeline::train(s, comm);
