@@ -36,27 +36,6 @@ std::string get_string(DcmDataset& ds, const DcmTagKey& tag) {
   return value.c_str();
 }
 
-// What the scan needs from one file's header; skip_reason is set for a file it skips.
-struct HeaderFacts {
-  std::string series_uid, modality, skip_reason;
-};
-
-HeaderFacts read_header_facts(const fs::path& path) {
-  HeaderFacts facts;
-  DcmFileFormat file;
-  const OFCondition status =
-      file.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, kHeaderReadLength);
-  if (status.bad()) {
-    facts.skip_reason = std::string("not a readable DICOM file (") + status.text() + ")";
-    return facts;
-  }
-  DcmDataset& ds = *file.getDataset();
-  facts.skip_reason = non_image_reason(ds);
-  facts.series_uid = get_string(ds, DCM_SeriesInstanceUID);
-  facts.modality = get_string(ds, DCM_Modality);
-  return facts;
-}
-
 }  // namespace
 
 bool is_dicom_file(const fs::path& path) {
@@ -99,22 +78,30 @@ DicomScan scan_dicom_folder(const fs::path& folder) {
   if (ec) throw Error(folder.string(), "cannot scan folder: " + ec.message());
   std::sort(files.begin(), files.end());  // scan order must not depend on the file system
 
-  std::vector<HeaderFacts> facts;
-  facts.reserve(files.size());
-  for (const fs::path& path : files) facts.push_back(read_header_facts(path));
   DicomScan scan;
   std::map<std::string, DicomSeriesFiles> by_uid;
-  for (size_t i = 0; i < files.size(); ++i) {
-    if (!facts[i].skip_reason.empty()) {
-      scan.notes.push_back(files[i].string() + ": skipped, " + facts[i].skip_reason);
+  for (const fs::path& path : files) {
+    DcmFileFormat file;
+    const OFCondition status =
+        file.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, kHeaderReadLength);
+    if (status.bad()) {
+      scan.notes.push_back(path.string() + ": skipped, not a readable DICOM file (" +
+                           status.text() + ")");
       continue;
     }
-    DicomSeriesFiles& series = by_uid[facts[i].series_uid];
-    if (series.files.empty()) {
-      series.series_uid = facts[i].series_uid;
-      series.modality = facts[i].modality;
+    DcmDataset& ds = *file.getDataset();
+    const std::string why = non_image_reason(ds);
+    if (!why.empty()) {
+      scan.notes.push_back(path.string() + ": skipped, " + why);
+      continue;
     }
-    series.files.push_back(files[i]);
+    const std::string uid = get_string(ds, DCM_SeriesInstanceUID);
+    DicomSeriesFiles& series = by_uid[uid];
+    if (series.files.empty()) {
+      series.series_uid = uid;
+      series.modality = get_string(ds, DCM_Modality);
+    }
+    series.files.push_back(path);
   }
   for (auto& [uid, series] : by_uid) scan.series.push_back(std::move(series));
   return scan;

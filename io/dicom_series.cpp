@@ -8,7 +8,6 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
-#include <exception>
 
 #include "io/dicom_codecs.h"
 #include "io/dicom_geometry.h"
@@ -44,39 +43,13 @@ std::string size_text(const DicomInstanceHeader& h) {
          (h.samples > 1 ? "x" + std::to_string(h.samples) + " samples" : "");
 }
 
-// One file, read and decoded: what a worker thread hands back for the in-order merge.
-struct DecodedInstance {
-  DicomInstanceHeader header;
-  at::Tensor values;  // (frames, samples, rows, columns), stored values
-  std::exception_ptr error;
-};
-
-DecodedInstance decode_instance(const fs::path& path) {
-  DecodedInstance out;
-  try {
-    DcmFileFormat file;
-    out.header = load_instance(path, file);
-    out.values = decode_frames(file, out.header);
-  } catch (...) {
-    out.error = std::current_exception();
-  }
-  return out;
-}
-
-// Every file of the series, decoded in file order. Sequential on purpose: DCMTK's shared
-// dictionary and codec registry, and GDCM's global state on the JPEG 2000 path, make threads
-// here a correctness risk for a gain the disk usually takes back (see bench_io, part c).
-std::vector<DecodedInstance> decode_instances(const std::vector<fs::path>& files) {
-  std::vector<DecodedInstance> decoded;
-  decoded.reserve(files.size());
-  for (const fs::path& path : files) decoded.push_back(decode_instance(path));
-  return decoded;
-}
-
-void add_instance(DecodedInstance& decoded, const std::string& subject, Frames& frames) {
-  if (decoded.error) std::rethrow_exception(decoded.error);
-  const DicomInstanceHeader& h = decoded.header;
-  const fs::path& path = h.path;
+// Decodes one file and appends its frames. Files are read one after another on purpose:
+// DCMTK's shared dictionary and codec registry, and GDCM's global state on the JPEG 2000 path,
+// make threads here a correctness risk for a gain the disk usually takes back (bench_io, (c)).
+void add_instance(const fs::path& path, const std::string& subject, Frames& frames) {
+  DcmFileFormat file;
+  DicomInstanceHeader h = load_instance(path, file);
+  const at::Tensor values = decode_frames(file, h);
   if (frames.values.empty()) {
     frames.first = h;
     frames.transfer_syntax = h.transfer_syntax_uid;
@@ -99,7 +72,7 @@ void add_instance(DecodedInstance& decoded, const std::string& subject, Frames& 
   for (int k = 0; k < h.frames; ++k) {
     frames.info.push_back(h.frame[k]);
     frames.refs.push_back({h.sop_class_uid, h.sop_instance_uid, h.frames > 1 ? k + 1 : 0});
-    frames.values.push_back(decoded.values[k]);
+    frames.values.push_back(values[k]);
   }
 }
 
@@ -179,9 +152,7 @@ DicomVolume read_dicom_series(const DicomSeriesFiles& series) {
   if (series.files.empty()) throw Error(subject, "DICOM series has no files");
   register_dicom_codecs();
   Frames frames;
-  for (DecodedInstance& decoded : decode_instances(series.files)) {
-    add_instance(decoded, subject, frames);
-  }
+  for (const fs::path& path : series.files) add_instance(path, subject, frames);
 
   DicomStack stack = plan_stack(frames.info, subject, frames.first.spacing_between_slices);
   DicomVolume out;

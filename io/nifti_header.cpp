@@ -34,32 +34,33 @@ double itk_slope(double slope) {
   return slope == 0.0 ? 1.0 : slope;
 }
 
-// NIfTI-1 field offsets (nifti1.h): 348-byte header, magic at 344.
+// NIfTI-1: 348-byte header, fields at the nifti1::Offset positions.
 NiftiHeader parse_v1(const unsigned char* h, bool swap) {
+  using namespace nifti1;
   NiftiHeader r;
   r.version = 1;
   r.header_bytes = 348;
-  r.single_file = h[345] == '+';
+  r.single_file = h[kMagic + 1] == '+';
   for (int i = 0; i < 8; ++i) {
-    r.dim[i] = load<int16_t>(h, 40 + 2 * i, swap);
-    r.pixdim[i] = load<float>(h, 76 + 4 * i, swap);
+    r.dim[i] = load<int16_t>(h, kDim + 2 * i, swap);
+    r.pixdim[i] = load<float>(h, kPixdim + 4 * i, swap);
   }
-  r.intent_code = load<int16_t>(h, 68, swap);
-  r.datatype = load<int16_t>(h, 70, swap);
-  r.bitpix = load<int16_t>(h, 72, swap);
-  const float offset = load<float>(h, 108, swap);
+  r.intent_code = load<int16_t>(h, kIntentCode, swap);
+  r.datatype = load<int16_t>(h, kDatatype, swap);
+  r.bitpix = load<int16_t>(h, kBitpix, swap);
+  const float offset = load<float>(h, kVoxOffset, swap);
   r.vox_offset = std::isfinite(offset) && offset > 0 ? static_cast<int64_t>(offset) : 0;
-  r.scl_slope = itk_slope(load<float>(h, 112, swap));
-  r.scl_inter = finite_or_zero(load<float>(h, 116, swap));
-  r.xyzt_units = h[123];
-  r.qform_code = load<int16_t>(h, 252, swap);
-  r.sform_code = load<int16_t>(h, 254, swap);
-  r.quatern_b = load<float>(h, 256, swap);
-  r.quatern_c = load<float>(h, 260, swap);
-  r.quatern_d = load<float>(h, 264, swap);
-  for (int i = 0; i < 3; ++i) r.qoffset[i] = load<float>(h, 268 + 4 * i, swap);
+  r.scl_slope = itk_slope(load<float>(h, kSclSlope, swap));
+  r.scl_inter = finite_or_zero(load<float>(h, kSclInter, swap));
+  r.xyzt_units = h[kXyztUnits];
+  r.qform_code = load<int16_t>(h, kQformCode, swap);
+  r.sform_code = load<int16_t>(h, kSformCode, swap);
+  r.quatern_b = load<float>(h, kQuatern, swap);
+  r.quatern_c = load<float>(h, kQuatern + 4, swap);
+  r.quatern_d = load<float>(h, kQuatern + 8, swap);
+  for (int i = 0; i < 3; ++i) r.qoffset[i] = load<float>(h, kQoffset + 4 * i, swap);
   for (int row = 0; row < 3; ++row) {
-    for (int c = 0; c < 4; ++c) r.srow[row][c] = load<float>(h, 280 + 16 * row + 4 * c, swap);
+    for (int c = 0; c < 4; ++c) r.srow[row][c] = load<float>(h, kSrow + 16 * row + 4 * c, swap);
   }
   return r;
 }

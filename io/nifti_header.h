@@ -16,6 +16,30 @@
 
 namespace unetx::io {
 
+// Byte offsets of the NIfTI-1 header fields unetx reads and writes (nifti1.h), shared by the
+// parser below and the writer (io/nifti_writer.h).
+namespace nifti1 {
+enum Offset : size_t {
+  kSizeofHdr = 0,
+  kRegular = 38,
+  kDim = 40,           // int16[8]
+  kIntentCode = 68,
+  kDatatype = 70,
+  kBitpix = 72,
+  kPixdim = 76,        // float[8]
+  kVoxOffset = 108,
+  kSclSlope = 112,
+  kSclInter = 116,
+  kXyztUnits = 123,
+  kQformCode = 252,
+  kSformCode = 254,
+  kQuatern = 256,      // b, c, d, then qoffset x, y, z (float)
+  kQoffset = 268,
+  kSrow = 280,         // srow_x, srow_y, srow_z: float[4] each
+  kMagic = 344,
+};
+}  // namespace nifti1
+
 struct NiftiHeader {
   int version = 1;          // 1 or 2
   bool swapped = false;     // stored in the other byte order than this machine's

@@ -10,27 +10,12 @@
 
 #include "io/error.h"
 #include "io/gzip_blocks.h"
+#include "io/nifti_header.h"
 
 namespace unetx::io {
 namespace {
 
-// NIfTI-1 field offsets (nifti1.h).
-enum Offset : size_t {
-  kSizeofHdr = 0,
-  kRegular = 38,
-  kDim = 40,
-  kDatatype = 70,
-  kBitpix = 72,
-  kPixdim = 76,
-  kVoxOffset = 108,
-  kSclSlope = 112,
-  kXyztUnits = 123,
-  kQformCode = 252,
-  kSformCode = 254,
-  kQuatern = 256,  // b, c, d, then qoffset x, y, z
-  kSrow = 280,     // srow_x, srow_y, srow_z, 4 floats each
-  kMagic = 344,
-};
+using namespace nifti1;  // field offsets (io/nifti_header.h)
 constexpr int kMillimetre = 2, kScannerAnat = 1;
 
 template <typename T>
@@ -164,7 +149,7 @@ std::array<unsigned char, 352> nifti1_header(const at::Tensor& data, const Geome
   put<int16_t>(h, kSformCode, kScannerAnat);
   for (int i = 0; i < 3; ++i) {
     put<float>(h, kQuatern + 4 * i, static_cast<float>(q[static_cast<size_t>(i)]));
-    put<float>(h, kQuatern + 12 + 4 * i, static_cast<float>(offset[i]));
+    put<float>(h, kQoffset + 4 * i, static_cast<float>(offset[i]));
   }
   std::memcpy(h + kMagic, "n+1", 4);
   return bytes;

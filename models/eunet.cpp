@@ -31,10 +31,7 @@ EUNetOptions eunet_options_from_json(const nlohmann::json& c) {
 template <int D>
 EUNetImpl<D>::EUNetImpl(EUNetOptions options) : options_(std::move(options)) {
   validate(options_);
-  if (backbone().dims() != D) {
-    throw std::invalid_argument("eunet: options dims is " + std::to_string(backbone().dims()) +
-                                " but the network is " + std::to_string(D) + "-D");
-  }
+  check_dims("eunet", backbone().dims(), D);
   encoder_.build(*this, backbone());
   decoder_.build(*this, backbone());
   mhex_ = register_module("mhex", torch::nn::ModuleList());

@@ -48,11 +48,7 @@ UDTransNetOptions udtransnet_options_from_json(const nlohmann::json& c) {
 template <int D>
 UDTransNetImpl<D>::UDTransNetImpl(UDTransNetOptions options) : options_(std::move(options)) {
   validate(options_);
-  if (backbone().dims() != D) {
-    throw std::invalid_argument("udtransnet: options dims is " +
-                                std::to_string(backbone().dims()) + " but the network is " +
-                                std::to_string(D) + "-D");
-  }
+  check_dims("udtransnet", backbone().dims(), D);
   const auto& f = backbone().features();
   encoder_.build(*this, backbone());
   const std::vector<int64_t> skip_widths(f.begin(), f.end() - 1);

@@ -106,10 +106,7 @@ UNetOptions unet_options_from_json(const nlohmann::json& c, const std::string& m
 template <int D>
 UNetImpl<D>::UNetImpl(UNetOptions options) : options_(std::move(options)) {
   validate(options_);
-  if (options_.dims() != D) {
-    throw std::invalid_argument("unet: options.dims() is " + std::to_string(options_.dims()) +
-                                " but the network is " + std::to_string(D) + "-D");
-  }
+  check_dims("unet", options_.dims(), D);
   encoder_.build(*this, options_);
   decoder_.build(*this, options_);
   head_ = register_module(

@@ -48,6 +48,13 @@ template nn::Sequential make_stage<3>(const UNetOptions&, int64_t, int64_t, bool
 template nn::Sequential make_up<2>(const UNetOptions&, int64_t, int64_t);
 template nn::Sequential make_up<3>(const UNetOptions&, int64_t, int64_t);
 
+void check_dims(const std::string& model, int options_dims, int dims) {
+  if (options_dims != dims) {
+    throw std::invalid_argument(model + ": options dims is " + std::to_string(options_dims) +
+                                " but the network is " + std::to_string(dims) + "-D");
+  }
+}
+
 void check_input(const torch::Tensor& x, int dims, const std::string& model, int64_t in_channels,
                  int64_t divisor) {
   std::ostringstream s;

@@ -28,6 +28,10 @@ torch::nn::Sequential make_stage(const UNetOptions& o, int64_t in, int64_t out, 
 template <int D>
 torch::nn::Sequential make_up(const UNetOptions& o, int64_t in, int64_t out);
 
+// Throws std::invalid_argument naming `model` when its options ask for `options_dims` spatial
+// dimensions but the network class was built for `dims`.
+void check_dims(const std::string& model, int options_dims, int dims);
+
 // Throws std::invalid_argument naming `model` unless x is (B, in_channels, D spatial sizes, each a
 // positive multiple of divisor).
 void check_input(const torch::Tensor& x, int dims, const std::string& model, int64_t in_channels,

@@ -48,10 +48,7 @@ UNetPlusPlusOptions unetpp_options_from_json(const nlohmann::json& c) {
 template <int D>
 UNetPlusPlusImpl<D>::UNetPlusPlusImpl(UNetPlusPlusOptions options) : options_(std::move(options)) {
   validate(options_);
-  if (backbone().dims() != D) {
-    throw std::invalid_argument("unetpp: options dims is " + std::to_string(backbone().dims()) +
-                                " but the network is " + std::to_string(D) + "-D");
-  }
+  check_dims("unetpp", backbone().dims(), D);
   const auto& f = backbone().features();
   const int L = levels();
   encoder_.build(*this, backbone());

@@ -3,12 +3,6 @@
 #include <stdexcept>
 
 namespace unetx::pipeline {
-namespace {
-
-struct Offset {
-  int dz, dy, dx;
-};
-
 std::vector<Offset> neighbours(Connectivity connectivity) {
   std::vector<Offset> out;
   for (int dz = -1; dz <= 1; ++dz) {
@@ -23,8 +17,6 @@ std::vector<Offset> neighbours(Connectivity connectivity) {
   }
   return out;
 }
-
-}  // namespace
 
 Components label_components(const at::Tensor& mask, Connectivity connectivity) {
   if (mask.dim() != 3) throw std::invalid_argument("label_components: mask must be (Z, Y, X)");

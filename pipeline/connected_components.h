@@ -13,6 +13,14 @@ namespace unetx::pipeline {
 // faces, edges and corners (26).
 enum class Connectivity { kFaces = 6, kFull = 26 };
 
+// A neighbour's offset from a voxel, (dz, dy, dx).
+struct Offset {
+  int dz, dy, dx;
+};
+
+// The 6 or 26 offsets of `connectivity`, in z, y, x order.
+std::vector<Offset> neighbours(Connectivity connectivity);
+
 struct Components {
   at::Tensor labels;           // int32, the mask's shape: 0 outside, 1..count inside
   std::vector<int64_t> sizes;  // voxels per component; sizes[0] is unused (0)

@@ -76,6 +76,11 @@ torch::Tensor bce_iou_dice_loss(const torch::Tensor& logits_in, const torch::Ten
   return bce + (1 - iou.mean()) + (1 - dice.mean());
 }
 
+const std::vector<std::string>& loss_names() {
+  static const std::vector<std::string> names{"dice_ce", "bce_iou_dice"};
+  return names;
+}
+
 torch::Tensor training_loss(const std::string& name, const torch::Tensor& logits,
                             const torch::Tensor& target) {
   if (name == "dice_ce") return dice_ce_loss(logits, target);

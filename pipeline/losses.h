@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include <string>
+#include <vector>
 
 namespace unetx::pipeline {
 
@@ -27,7 +28,10 @@ torch::Tensor dice_ce_loss(const torch::Tensor& logits, const torch::Tensor& tar
 torch::Tensor bce_iou_dice_loss(const torch::Tensor& logits, const torch::Tensor& target,
                                 double smooth = 1e-5);
 
-// A loss by its --loss name: "dice_ce" | "bce_iou_dice". Throws std::invalid_argument else.
+// The --loss names training_loss accepts: "dice_ce", "bce_iou_dice".
+const std::vector<std::string>& loss_names();
+
+// A loss by its --loss name (loss_names()). Throws std::invalid_argument for another name.
 torch::Tensor training_loss(const std::string& name, const torch::Tensor& logits,
                             const torch::Tensor& target);
 

@@ -33,7 +33,7 @@ at::Tensor fill_holes(const at::Tensor& labels, Connectivity connectivity) {
   // (0: none seen yet, -1: more than one).
   std::vector<char> border(static_cast<size_t>(bg.count() + 1), 0);
   std::vector<int64_t> around(static_cast<size_t>(bg.count() + 1), 0);
-  const bool full = connectivity == Connectivity::kFull;
+  const std::vector<Offset> steps = neighbours(connectivity);
   for (int64_t z = 0; z < nz; ++z) {
     for (int64_t y = 0; y < ny; ++y) {
       for (int64_t x = 0; x < nx; ++x) {
@@ -41,18 +41,12 @@ at::Tensor fill_holes(const at::Tensor& labels, Connectivity connectivity) {
         const int32_t k = id[at];
         if (k == 0) continue;
         if (z == 0 || y == 0 || x == 0 || z == nz - 1 || y == ny - 1 || x == nx - 1) border[k] = 1;
-        for (int dz = -1; dz <= 1; ++dz) {
-          for (int dy = -1; dy <= 1; ++dy) {
-            for (int dx = -1; dx <= 1; ++dx) {
-              const int moved = (dz != 0) + (dy != 0) + (dx != 0);
-              if (moved == 0 || (!full && moved > 1)) continue;
-              const int64_t zz = z + dz, yy = y + dy, xx = x + dx;
-              if (zz < 0 || zz >= nz || yy < 0 || yy >= ny || xx < 0 || xx >= nx) continue;
-              const int64_t c = cls[(zz * ny + yy) * nx + xx];
-              if (c == 0 || around[k] == c) continue;
-              around[k] = around[k] == 0 ? c : -1;
-            }
-          }
+        for (const Offset& o : steps) {
+          const int64_t zz = z + o.dz, yy = y + o.dy, xx = x + o.dx;
+          if (zz < 0 || zz >= nz || yy < 0 || yy >= ny || xx < 0 || xx >= nx) continue;
+          const int64_t c = cls[(zz * ny + yy) * nx + xx];
+          if (c == 0 || around[k] == c) continue;
+          around[k] = around[k] == 0 ? c : -1;
         }
       }
     }

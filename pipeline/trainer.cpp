@@ -135,7 +135,8 @@ void check_names(const TrainSettings& s) {
   LrSchedule(s.schedule, s.learning_rate, s.epochs);
   auto probe = torch::zeros({1}, torch::requires_grad());
   make_optimizer({s.optimizer, s.learning_rate, s.weight_decay}, {probe});
-  if (s.loss != "dice_ce" && s.loss != "bce_iou_dice") {
+  const auto& losses = loss_names();
+  if (std::find(losses.begin(), losses.end(), s.loss) == losses.end()) {
     throw std::invalid_argument("unknown loss '" + s.loss + "' (dice_ce, bce_iou_dice)");
   }
   if (s.early_stop_on != "loss" && s.early_stop_on != "dice") {

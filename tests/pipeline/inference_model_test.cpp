@@ -41,6 +41,16 @@ class InferenceModelLoad : public ::testing::Test {
     return path;
   }
 
+  // `net` saved as a unetx checkpoint with this fixture's plan.
+  fs::path save(models::SegmentationModel& net, const std::string& name) {
+    models::CheckpointMeta meta;
+    meta.model_config = net.config();
+    meta.plan = plan_.to_json();
+    const fs::path path = dir_ / name;
+    models::save_checkpoint(path, net, meta);
+    return path;
+  }
+
   fs::path dir_;
   Plan plan_;
 };
@@ -70,11 +80,7 @@ TEST_F(InferenceModelLoad, RefusalsNameTheFileAndTheFix) {
   // A unetx checkpoint carries its plan; --plan is then a mistake, and pruning needs UNet++.
   const auto unet = models::make_model(
       models::model_config("unet", 1, 2, 3, {"features=4,8"}));
-  models::CheckpointMeta meta;
-  meta.model_config = unet->config();
-  meta.plan = plan_.to_json();
-  const fs::path ckpt = dir_ / "unet.pt";
-  models::save_checkpoint(ckpt, *unet, meta);
+  const fs::path ckpt = save(*unet, "unet.pt");
   ModelLoadOptions with_plan;
   with_plan.plan = dir_ / "plan.json";
   EXPECT_THROW(load_inference_model(ckpt, "cpu", with_plan), Error);
@@ -87,11 +93,7 @@ TEST_F(InferenceModelLoad, RefusalsNameTheFileAndTheFix) {
 TEST_F(InferenceModelLoad, PrunedUNetPlusPlusHasTheShallowerDivisor) {
   const auto net = models::make_model(models::model_config(
       "unetpp", 1, 2, 3, {"features=4,8,16", "deep_supervision=true"}));
-  models::CheckpointMeta meta;
-  meta.model_config = net->config();
-  meta.plan = plan_.to_json();
-  const fs::path ckpt = dir_ / "unetpp.pt";
-  models::save_checkpoint(ckpt, *net, meta);
+  const fs::path ckpt = save(*net, "unetpp.pt");
   ModelLoadOptions o;
   o.prune_level = 1;
   EXPECT_EQ(load_inference_model(ckpt, "cpu").model->size_divisor(), 4);
