@@ -60,6 +60,7 @@ test-nccl-link: setup
 bench: build
 	$(BUILD)/bench/bench_unet
 	$(BUILD)/bench/bench_models
+	$(BUILD)/bench/bench_train
 	$(BUILD)/bench/bench_io
 	$(BUILD)/bench/bench_metrics
 	$(BUILD)/bench/bench_evaluate

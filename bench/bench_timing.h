@@ -2,6 +2,8 @@
 // mean: on a shared, noisy machine the best run measures the machine, not its other tenants.
 #pragma once
 
+#include <ATen/ATen.h>
+
 #include <algorithm>
 #include <chrono>
 
@@ -37,6 +39,15 @@ double best_seconds_after(int iters, Setup&& setup, Fn&& fn) {
     best = std::min(best, seconds_since(t0));
   }
   return best;
+}
+
+// The machine's matrix-multiply speed, measured in the same run as the benchmark so that model
+// throughput can be printed as a share of it: best of `reps` n x n x n matmuls, in GFLOP/s.
+inline double gemm_gflops(int64_t n, int reps, at::ScalarType dtype) {
+  auto a = at::randn({n, n}).to(dtype), b = at::randn({n, n}).to(dtype);
+  at::Tensor c;
+  const double best = best_seconds(1, reps, [&] { c = at::matmul(a, b); });
+  return 2.0 * static_cast<double>(n * n * n) / best / 1e9;
 }
 
 }  // namespace unetx::bench

@@ -23,6 +23,7 @@
 namespace {
 
 using unetx::bench::best_seconds;
+using unetx::bench::gemm_gflops;
 using Settings = unetx::bench::BenchArgs;
 
 using unetx::models::ModelPtr;
@@ -46,14 +47,6 @@ class CpuAutocast {
  private:
   bool previous_;
 };
-
-// Best time of `reps` n x n x n matmuls, as GFLOP/s.
-double gemm_gflops(int64_t n, int reps, at::ScalarType dtype) {
-  auto a = torch::randn({n, n}).to(dtype), b = torch::randn({n, n}).to(dtype);
-  torch::Tensor c;
-  const double best = best_seconds(1, reps, [&] { c = torch::matmul(a, b); });
-  return 2.0 * n * n * n / best / 1e9;
-}
 
 template <typename Step>
 double time_steps(const Settings& s, Step&& step) {

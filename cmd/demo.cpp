@@ -9,6 +9,7 @@
 #include "cmd/commands.h"
 #include "io/error.h"
 #include "io/json_file.h"
+#include "pipeline/cross_validation_run.h"
 #include "pipeline/demo_data.h"
 #include "pipeline/evaluate_run.h"
 #include "pipeline/predict_run.h"
@@ -29,6 +30,8 @@ struct DemoSettings {
   int iterations = 25;
   double spacing = 2.0;
   int dims = 2;
+  int folds = 0;    // > 0: K-fold cross-validation over every slab instead of fixed held-out slabs
+  int slabs = 0;    // 0: 8 (held-out demo) or 2 per fold (cross-validation)
 };
 
 int check(const char* step, const pipeline::RunSummary& summary) {
@@ -36,29 +39,88 @@ int check(const char* step, const pipeline::RunSummary& summary) {
   return 0;
 }
 
-int run_demo(const DemoSettings& d, const GlobalOptions& g, dist::Communicator& comm) {
-  pipeline::DemoDataSettings data_settings;
-  data_settings.templates = d.templates;
-  data_settings.output = d.output / "data";
-  const pipeline::DemoData data = pipeline::make_demo_data(data_settings);
-
+// Step 1 of both modes: the slabs of `manifest` onto the demo's grid.
+fs::path preprocess(const DemoSettings& d, const fs::path& manifest, dist::Communicator& comm) {
   pipeline::PreprocessSettings pre;
-  pre.input = data.train_manifest;
+  pre.input = manifest;
   pre.output = d.output / "preprocessed";
   pre.target_spacing = std::array<double, 3>{d.spacing, d.spacing, d.spacing};
   pre.spatial_dims = d.dims;
   pre.features = {16, 32, 64, 128};
   pre.label_names = {"background", "brain"};
-  spdlog::info("step 1/6: preprocess");
   check("preprocess", pipeline::run_preprocess(pre, comm));
+  return pre.output;
+}
 
+pipeline::TrainSettings train_settings(const DemoSettings& d, const GlobalOptions& g,
+                                       const fs::path& preprocessed) {
   pipeline::TrainSettings train;
-  train.input = pre.output;
+  train.input = preprocessed;
   train.output = d.output / "model";
   train.epochs = d.epochs;
   train.iterations = d.iterations;
   train.seed = g.seed;
   train.resume = true;  // a rerun of the demo continues where it stopped
+  return train;
+}
+
+// Slab-wise K-fold cross-validation: each slab is predicted by the fold model that never saw
+// it; the evaluation reports brain Dice as mean ± std over the folds.
+int run_cross_validation(const DemoSettings& d, const GlobalOptions& g, dist::Communicator& comm) {
+  pipeline::DemoDataSettings data_settings;
+  data_settings.templates = d.templates;
+  data_settings.output = d.output / "data";
+  data_settings.slabs = d.slabs > 0 ? d.slabs : 2 * d.folds;
+  data_settings.held_out.clear();
+  const pipeline::DemoData data = pipeline::make_demo_data(data_settings);
+  spdlog::info("step 1/4: preprocess");
+  const fs::path preprocessed = preprocess(d, data.train_manifest, comm);
+
+  pipeline::TrainSettings train = train_settings(d, g, preprocessed);
+  train.folds = d.folds;
+  train.fold = pipeline::kAllFolds;
+  spdlog::info("step 2/4: train {} folds", d.folds);
+  pipeline::train(train, comm);
+
+  pipeline::CrossValidationPredictSettings cv;
+  cv.cohort = data.train_manifest;
+  cv.training = train.output;
+  cv.output = d.output / "cross_validation";
+  spdlog::info("step 3/4: predict every slab with the fold that held it out");
+  const auto predictions = pipeline::predict_cross_validation(cv, comm);
+  check("predict", predictions.summary);
+
+  pipeline::EvaluateSettings evaluate;
+  evaluate.predictions = predictions.predictions;
+  evaluate.references = predictions.references;
+  evaluate.output = d.output / "evaluation";
+  for (int k = 0; k < d.folds; ++k)
+    evaluate.training_logs.push_back(pipeline::fold_directory(train.output, k) / "train_log.jsonl");
+  spdlog::info("step 4/4: evaluate");
+  check("evaluate", pipeline::run_evaluate(evaluate, comm));
+
+  if (comm.is_root()) {
+    auto summary = io::read_json(evaluate.output / "summary.json");
+    const auto& over = summary["cross_validation"]["over_folds"]["1"]["dice"];
+    std::cout << "Colin27 " << d.folds << "-fold slab-wise cross-validation, " << d.dims
+              << "-D U-Net: brain Dice " << over["mean"].get<double>() << " ± "
+              << over["std"].get<double>() << " over " << over["folds"].get<int>()
+              << " folds  (outputs in " << d.output.string() << ")\n";
+  }
+  return 0;
+}
+
+int run_demo(const DemoSettings& d, const GlobalOptions& g, dist::Communicator& comm) {
+  if (d.folds > 0) return run_cross_validation(d, g, comm);
+  pipeline::DemoDataSettings data_settings;
+  data_settings.templates = d.templates;
+  data_settings.output = d.output / "data";
+  if (d.slabs > 0) data_settings.slabs = d.slabs;
+  const pipeline::DemoData data = pipeline::make_demo_data(data_settings);
+
+  spdlog::info("step 1/6: preprocess");
+  const fs::path preprocessed = preprocess(d, data.train_manifest, comm);
+  const pipeline::TrainSettings train = train_settings(d, g, preprocessed);
   spdlog::info("step 2/6: train");
   pipeline::train(train, comm);
   const fs::path checkpoint = train.output / "checkpoint_best.pt";
@@ -113,7 +175,11 @@ int cmd_demo(int argc, char** argv) {
       ("epochs", po::value(&d.epochs)->default_value(d.epochs), "training epochs")
       ("iterations", po::value(&d.iterations)->default_value(d.iterations), "batches per epoch")
       ("spacing", po::value(&d.spacing)->default_value(d.spacing), "isotropic working spacing in mm")
-      ("dims", po::value(&d.dims)->default_value(d.dims), "2 (slice-wise) or 3 (volumetric) network");
+      ("dims", po::value(&d.dims)->default_value(d.dims), "2 (slice-wise) or 3 (volumetric) network")
+      ("folds", po::value(&d.folds)->default_value(0),
+       "K-fold slab-wise cross-validation over the whole head (prints Dice mean ± std over folds)")
+      ("slabs", po::value(&d.slabs)->default_value(0),
+       "axial slabs the head is cut into; 0 = 8, or 2 per fold with --folds");
   // clang-format on
   return run_command(cmd, argc, argv, [&](const GlobalOptions& g, dist::Communicator& comm) {
     return run_demo(d, g, comm);

@@ -3,6 +3,8 @@
 
 #include "cmd/cli.h"
 #include "cmd/commands.h"
+#include "pipeline/statistics.h"
+#include "pipeline/stop_request.h"
 #include "pipeline/trainer.h"
 
 namespace unetx::cli {
@@ -13,6 +15,7 @@ int cmd_train(int argc, char** argv) {
   std::string augment = "flips";
   std::string features, se;
   bool deep_supervision = false;
+  std::string fold = "0";
   CommandLine cmd{"train", "unetx train -i PREPROCESSED -o DIR [options]"};
   // clang-format off
   cmd.options.add_options()
@@ -45,12 +48,30 @@ int cmd_train(int argc, char** argv) {
       ("augment", po::value(&augment)->default_value(augment),
        "none | flips | standard (+ rotations, scaling, noise, blur, brightness, contrast, gamma)"
        " | heavy (standard + elastic)")
-      ("resume", po::bool_switch(&s.resume), "continue from <output>/checkpoint_last.pt");
+      ("folds", po::value(&s.folds)->default_value(0),
+       "K-fold cross-validation (splits.json, reused); 0 = one hold-out split (--val-fraction)")
+      ("fold", po::value(&fold)->default_value(fold), "with --folds: the fold to train (0..K-1), or all")
+      ("stratify", po::value(&s.stratify), "with --folds: spread the values of this manifest column evenly over the folds")
+      ("stratify-manifest", path_value(&s.stratify_manifest),
+       "the cohort manifest holding the --stratify column; default: PREPROCESSED/manifest.csv")
+      ("loader-workers", po::value(&s.loader_workers)->default_value(s.loader_workers),
+       "threads preparing batches while the model computes; 0 = in the training thread")
+      ("deterministic", po::bool_switch(&s.deterministic),
+       "deterministic kernels only: reruns and resumes give bit-identical weights on the CPU")
+      ("resume", po::bool_switch(&s.resume),
+       "continue from <output>/checkpoint_last.pt (after SIGTERM/SIGUSR1/SIGINT, exactly where it stopped)");
   // clang-format on
   return run_command(cmd, argc, argv, [&](const GlobalOptions& g, dist::Communicator& comm) {
     if (precision != "fp32" && precision != "bf16")
       throw po::error("--precision " + precision + ": expected fp32 or bf16");
     s.bf16 = precision == "bf16";
+    if (fold == "all") {
+      s.fold = pipeline::kAllFolds;
+    } else {
+      const double k = parse_numbers("fold", fold, 1)[0];
+      if (k != static_cast<int>(k)) throw po::error("--fold " + fold + ": expected a fold number or all");
+      s.fold = static_cast<int>(k);
+    }
     try {
       s.augment = pipeline::AugmentOptions::preset(augment);
       pipeline::check_names(s);
@@ -62,9 +83,19 @@ int cmd_train(int argc, char** argv) {
     if (deep_supervision) s.model_options.push_back("deep_supervision=true");
     s.seed = g.seed;
     s.device = g.device;
+    pipeline::install_stop_handlers();
     auto result = pipeline::train(s, comm);
+    if (result.stopped_on_signal) {
+      spdlog::warn("stopped on request; rerun with --resume to continue where it stopped");
+      return pipeline::kExitStoppedOnSignal;
+    }
     spdlog::info("best validation Dice {:.4f} at epoch {}", result.best_val_dice,
                  result.best_epoch + 1);
+    if (result.fold_best_dice.size() > 1) {
+      const auto summary = pipeline::summarize(result.fold_best_dice);
+      spdlog::info("best validation Dice over {} folds: {:.4f} ± {:.4f}",
+                   result.fold_best_dice.size(), summary.mean, summary.std);
+    }
     return 0;
   });
 }

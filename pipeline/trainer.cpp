@@ -8,6 +8,7 @@
 #include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <numeric>
 #include <set>
 
@@ -22,7 +23,11 @@
 #include "pipeline/optimization.h"
 #include "pipeline/patch_sampler.h"
 #include "pipeline/plan.h"
+#include "pipeline/batch_loader.h"
+#include "pipeline/cross_validation.h"
+#include "pipeline/stop_request.h"
 #include "pipeline/training_data.h"
+#include "pipeline/training_step.h"
 
 namespace unetx::pipeline {
 namespace {
@@ -37,21 +42,6 @@ json model_config(const Plan& plan, const TrainSettings& s) {
   config.update(models::model_config(name, plan.in_channels, plan.num_classes(), plan.spatial_dims,
                                      s.model_options));
   return config;
-}
-
-// Loss over every output of forward_deep_supervision: weights 1, 1/2, 1/4, ... summing to 1 (a
-// model without auxiliary heads has one output, weight 1).
-torch::Tensor supervised_loss(const std::string& loss, const std::vector<torch::Tensor>& outputs,
-                              const torch::Tensor& target) {
-  double norm = 0.0;
-  for (size_t i = 0; i < outputs.size(); ++i) norm += std::ldexp(1.0, -static_cast<int>(i));
-  torch::Tensor total;
-  for (size_t i = 0; i < outputs.size(); ++i) {
-    const double w = std::ldexp(1.0, -static_cast<int>(i)) / norm;
-    torch::Tensor term = w * training_loss(loss, outputs[i].to(torch::kFloat32), target);
-    total = total.defined() ? total + term : term;
-  }
-  return total;
 }
 
 struct Validation {
@@ -122,6 +112,24 @@ std::vector<const PreparedCase*> pick(const std::vector<PreparedCase>& cases,
   return out;
 }
 
+// Where a run stands: the epoch it is in and the first step of that epoch still to take. A run
+// stopped on a signal mid-epoch records its step and the loss summed so far.
+struct Position {
+  int epoch = 0;
+  int iteration = 0;
+  double loss_sum = 0.0;
+};
+
+// Every rank stops when any rank was signalled (a scheduler may signal only some of them), at
+// the same step, so the saved state is one consistent step of the whole job.
+bool any_rank_stopping(dist::Communicator& comm) {
+  if (comm.size() == 1) return stop_requested();
+  at::Tensor flag = at::full({1}, stop_requested() ? 1.0f : 0.0f);
+  comm.allreduce_sum(flag);
+  if (flag.item<float>() > 0) request_stop();
+  return flag.item<float>() > 0;
+}
+
 void write_split_manifest(const fs::path& output, const Split& split) {
   std::vector<io::ManifestRow> rows;
   for (const auto& id : split.train) rows.push_back({id, {{"split", "train"}}, "ok"});
@@ -143,6 +151,14 @@ void check_names(const TrainSettings& s) {
     throw std::invalid_argument("--early-stop-on " + s.early_stop_on + ": expected loss or dice");
   }
   if (s.early_stop < 0) throw std::invalid_argument("--early-stop must be >= 0");
+  if (s.folds < 0 || s.folds == 1)
+    throw std::invalid_argument("--folds " + std::to_string(s.folds) + ": expected 0 (hold-out) or >= 2");
+  if (s.folds > 0 && (s.fold < kAllFolds || s.fold >= s.folds))
+    throw std::invalid_argument("--fold " + std::to_string(s.fold) + ": expected 0.." +
+                                std::to_string(s.folds - 1) + " or all");
+  if (s.folds == 0 && !s.stratify.empty())
+    throw std::invalid_argument("--stratify needs --folds");
+  if (s.loader_workers < 0) throw std::invalid_argument("--loader-workers must be >= 0");
   if (!s.model.empty()) {
     const auto names = models::model_names();
     if (std::find(names.begin(), names.end(), s.model) == names.end()) {
@@ -151,75 +167,102 @@ void check_names(const TrainSettings& s) {
   }
 }
 
-TrainResult train(const TrainSettings& s, dist::Communicator& comm) {
-  check_names(s);
-  const Plan plan = Plan::load(s.input / "plan.json");
-  const std::vector<PreparedCase> cases = load_preprocessed(s.input);
-  std::vector<std::string> ids;
-  for (const auto& c : cases) ids.push_back(c.id);
-  fs::create_directories(s.output);
-  const Split split = load_or_make_split(s.output / "split.json", ids, s.val_fraction, s.seed);
+namespace {
+
+// One training run over one split: <out>/checkpoint_{last,best}.pt, train_log.jsonl, manifest.
+TrainResult train_split(const TrainSettings& s, const fs::path& out, const Split& split,
+                        const Plan& plan, const std::vector<PreparedCase>& cases,
+                        dist::Communicator& comm) {
   const auto train_cases = pick(cases, split.train);
   const auto val_cases = pick(cases, split.val);
-  if (comm.is_root()) write_split_manifest(s.output, split);
+  fs::create_directories(out);
+  if (comm.is_root()) write_split_manifest(out, split);
   spdlog::info("{} training and {} validation cases; {} epochs x {} iterations", train_cases.size(),
                val_cases.size(), s.epochs, s.iterations);
 
   const torch::Device device(s.device);
-  const fs::path last_file = s.output / "checkpoint_last.pt";
-  const fs::path best_file = s.output / "checkpoint_best.pt";
+  const fs::path last_file = out / "checkpoint_last.pt";
+  const fs::path best_file = out / "checkpoint_best.pt";
   models::ModelPtr model = models::make_model(model_config(plan, s));
   TrainResult result;
-  int start_epoch = 0;
+  Position at;
   LrSchedule schedule(s.schedule, s.learning_rate, s.epochs);
   EarlyStopping early(s.early_stop, s.early_stop_on == "dice");
-  if (s.resume && fs::exists(last_file)) {
+  const bool resuming = s.resume && fs::exists(last_file);
+  if (resuming) {
     auto loaded = models::load_checkpoint(last_file, device);
     model = loaded.model;
-    start_epoch = loaded.meta.state.value("epoch", -1) + 1;
-    result.best_val_dice = loaded.meta.state.value("best_val_dice", 0.0);
-    result.best_epoch = loaded.meta.state.value("best_epoch", -1);
-    schedule.load(loaded.meta.state.value("schedule", json::object()));
-    early.load(loaded.meta.state.value("early_stopping", json::object()));
-    spdlog::info("resuming from {} at epoch {}", last_file.string(), start_epoch);
+    const json& state = loaded.meta.state;
+    at.epoch = state.value("epoch", -1) + 1;
+    if (state.contains("in_progress")) {
+      at.epoch = state["in_progress"].value("epoch", at.epoch);
+      at.iteration = state["in_progress"].value("iteration", 0);
+      at.loss_sum = state["in_progress"].value("loss_sum", 0.0);
+    }
+    result.best_val_dice = state.value("best_val_dice", 0.0);
+    result.best_epoch = state.value("best_epoch", -1);
+    result.epochs_run = at.epoch;
+    schedule.load(state.value("schedule", json::object()));
+    early.load(state.value("early_stopping", json::object()));
+    spdlog::info("resuming from {} at epoch {}, step {}", last_file.string(), at.epoch + 1,
+                 at.iteration + 1);
   }
   model->to(device);
   const std::unique_ptr<torch::optim::Optimizer> optimizer =
       make_optimizer({s.optimizer, s.learning_rate, s.weight_decay}, model->parameters());
-  if (start_epoch > 0) models::load_optimizer_state(last_file, *optimizer);
+  if (resuming) models::load_optimizer_state(last_file, *optimizer);
   broadcast_parameters(*model, comm);
-  std::vector<json> log = read_log(s.output / "train_log.jsonl", start_epoch);
+  std::vector<json> log = read_log(out / "train_log.jsonl", at.epoch);
 
-  PatchSamplerOptions sampler_options;
-  sampler_options.patch_xyz = plan.patch_size;
-  sampler_options.foreground_fraction = s.foreground_fraction;
-  sampler_options.augment = s.augment;
-  sampler_options.spatial_dims = plan.spatial_dims;
-  const int batch_size = s.batch_size > 0 ? s.batch_size : plan.batch_size;
+  BatchLoaderOptions loader_options;
+  loader_options.sampler.patch_xyz = plan.patch_size;
+  loader_options.sampler.foreground_fraction = s.foreground_fraction;
+  loader_options.sampler.augment = s.augment;
+  loader_options.sampler.spatial_dims = plan.spatial_dims;
+  loader_options.batch_size = s.batch_size > 0 ? s.batch_size : plan.batch_size;
+  loader_options.workers = s.loader_workers;
 
-  for (int epoch = start_epoch; epoch < s.epochs; ++epoch) {
+  // The checkpoint's state: where the run is, and everything the schedule and the stopping rule
+  // remember. `in_progress` is set only when saved in the middle of an epoch.
+  auto save = [&](int finished_epoch, const json& extra, const json& in_progress, bool best) {
+    if (!comm.is_root()) return;
+    models::CheckpointMeta meta;
+    meta.model_config = model->config();
+    meta.plan = plan.to_json();
+    meta.state = extra;
+    meta.state.update({{"epoch", finished_epoch},
+                       {"best_val_dice", result.best_val_dice},
+                       {"best_epoch", result.best_epoch},
+                       {"schedule", schedule.state()},
+                       {"early_stopping", early.state()},
+                       {"seed", s.seed}});
+    if (!in_progress.is_null()) meta.state["in_progress"] = in_progress;
+    models::save_checkpoint(last_file, *model, meta, optimizer.get());
+    if (best) models::save_checkpoint(best_file, *model, meta, optimizer.get());
+    write_log(out / "train_log.jsonl", log);
+  };
+
+  for (; at.epoch < s.epochs; ++at.epoch, at.iteration = 0, at.loss_sum = 0.0) {
     auto t0 = std::chrono::steady_clock::now();
-    // Seeds derive from (seed, epoch, rank) so a resumed run draws what an unbroken one would.
-    const uint64_t epoch_seed = s.seed * 1000003ULL + static_cast<uint64_t>(epoch) * 7919ULL +
-                                static_cast<uint64_t>(comm.rank());
-    torch::manual_seed(epoch_seed);
-    PatchSampler sampler(sampler_options, epoch_seed);
-    const double lr = schedule.lr(epoch);
+    const double lr = schedule.lr(at.epoch);
     set_learning_rate(*optimizer, lr);
     model->train();
-    double loss_sum = 0.0;
-    for (int it = 0; it < s.iterations; ++it) {
-      auto [x, y] = sampler.batch(train_cases, batch_size);
-      optimizer->zero_grad();
-      torch::Tensor loss;
-      {
-        Bf16Autocast autocast(s.bf16);
-        loss = supervised_loss(s.loss, model->forward_deep_supervision(x.to(device)), y.to(device));
+    BatchLoader loader(train_cases, loader_options, s.seed, at.epoch, comm.rank(), at.iteration,
+                       s.iterations);
+    for (; at.iteration < s.iterations; ++at.iteration) {
+      if (any_rank_stopping(comm)) {
+        spdlog::warn("stop requested (signal {}): saving epoch {} step {} to {}", stop_signal(),
+                     at.epoch + 1, at.iteration + 1, last_file.string());
+        save(at.epoch - 1, json::object(),
+             {{"epoch", at.epoch}, {"iteration", at.iteration}, {"loss_sum", at.loss_sum}}, false);
+        result.stopped_on_signal = true;
+        return result;
       }
-      loss.backward();
-      average_gradients(*model, comm);
-      optimizer->step();
-      loss_sum += loss.item<double>();
+      auto [x, y] = loader.next();
+      // Dropout draws from torch's generator: seeded per step like the batch itself.
+      torch::manual_seed(batch_seed(~s.seed, at.epoch, at.iteration, comm.rank()));
+      at.loss_sum += training_step(*model, *optimizer, s.loss, x.to(device), y.to(device), s.bf16,
+                                   [&] { average_gradients(*model, comm); });
     }
     model->eval();
     Validation val;
@@ -235,40 +278,70 @@ TrainResult train(const TrainSettings& s, dist::Communicator& comm) {
     const bool best = result.best_epoch < 0 || val.dice > result.best_val_dice;
     if (best) {
       result.best_val_dice = val.dice;
-      result.best_epoch = epoch;
+      result.best_epoch = at.epoch;
     }
-    result.epochs_run = epoch + 1;
-    log.push_back({{"epoch", epoch},
-                   {"train_loss", loss_sum / s.iterations},
+    result.epochs_run = at.epoch + 1;
+    const double train_loss = at.loss_sum / s.iterations;
+    log.push_back({{"epoch", at.epoch},
+                   {"train_loss", train_loss},
                    {"val_loss", val.loss},
                    {"val_dice", val.dice},
                    {"lr", lr},
                    {"seconds", seconds}});
     spdlog::info("epoch {}/{}: lr {:.3g}, train loss {:.4f}, val loss {:.4f}, val Dice {:.4f}{} ({:.1f}s)",
-                 epoch + 1, s.epochs, lr, loss_sum / s.iterations, val.loss, val.dice,
-                 best ? " (best)" : "", seconds);
-    if (comm.is_root()) {
-      models::CheckpointMeta meta;
-      meta.model_config = model->config();
-      meta.plan = plan.to_json();
-      meta.state = {{"epoch", epoch},
-                    {"val_dice", val.dice},
-                    {"val_loss", val.loss},
-                    {"best_val_dice", result.best_val_dice},
-                    {"best_epoch", result.best_epoch},
-                    {"schedule", schedule.state()},
-                    {"early_stopping", early.state()},
-                    {"seed", s.seed}};
-      models::save_checkpoint(last_file, *model, meta, optimizer.get());
-      if (best) models::save_checkpoint(best_file, *model, meta, optimizer.get());
-      write_log(s.output / "train_log.jsonl", log);
-    }
+                 at.epoch + 1, s.epochs, lr, train_loss, val.loss, val.dice, best ? " (best)" : "",
+                 seconds);
+    save(at.epoch, {{"val_dice", val.dice}, {"val_loss", val.loss}}, nullptr, best);
     if (stop) {
       spdlog::info("early stopping: no better validation {} for {} epochs", s.early_stop_on,
                    s.early_stop);
       break;
     }
   }
+  return result;
+}
+
+}  // namespace
+
+fs::path fold_directory(const fs::path& output, int fold) {
+  return output / ("fold_" + std::to_string(fold));
+}
+
+TrainResult train(const TrainSettings& s, dist::Communicator& comm) {
+  check_names(s);
+  if (s.deterministic) at::globalContext().setDeterministicAlgorithms(true, /*warn_only=*/false);
+  const Plan plan = Plan::load(s.input / "plan.json");
+  const std::vector<PreparedCase> cases = load_preprocessed(s.input);
+  std::vector<std::string> ids;
+  for (const auto& c : cases) ids.push_back(c.id);
+  fs::create_directories(s.output);
+  if (s.folds == 0) {
+    const Split split = load_or_make_split(s.output / "split.json", ids, s.val_fraction, s.seed);
+    return train_split(s, s.output, split, plan, cases, comm);
+  }
+
+  std::map<std::string, std::string> strata;
+  if (!s.stratify.empty())
+    strata = read_strata(s.stratify_manifest.empty() ? s.input / "manifest.csv" : s.stratify_manifest,
+                         s.stratify);
+  const Folds folds = load_or_make_folds(s.output / "splits.json", ids, s.folds, s.seed, strata,
+                                         s.stratify);
+  std::vector<int> to_train;
+  if (s.fold == kAllFolds) {
+    for (int k = 0; k < folds.count(); ++k) to_train.push_back(k);
+  } else {
+    folds.split(s.fold);  // throws for a fold that does not exist
+    to_train.push_back(s.fold);
+  }
+  TrainResult result;
+  std::vector<double> fold_dice;
+  for (int k : to_train) {
+    spdlog::info("cross-validation fold {} of {}", k, folds.count());
+    result = train_split(s, fold_directory(s.output, k), folds.split(k), plan, cases, comm);
+    fold_dice.push_back(result.best_val_dice);
+    if (result.stopped_on_signal) break;
+  }
+  result.fold_best_dice = fold_dice;
   return result;
 }
 

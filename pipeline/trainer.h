@@ -8,6 +8,16 @@
 // The last and the best (highest validation Dice) epochs are saved as one-file checkpoints, with
 // the schedule and early-stopping state, and every epoch appends a line to train_log.jsonl.
 // With several ranks, gradients are averaged over ranks after each backward pass.
+//
+// Cross-validation: with `folds` = K the cases are split once into K folds (splits.json, reused
+// by every fold and every rerun); fold k trains on the other folds into <output>/fold_<k>/ and
+// validates on its own cases; kAllFolds trains every fold in turn.
+//
+// Exact resume: every random draw of a step (the patches, their augmentation, dropout) is seeded
+// from (seed, epoch, iteration, rank), so a run's position is its epoch and iteration alone.
+// SIGTERM / SIGUSR1 / SIGINT (pipeline/stop_request.h) stop the loop after the current step; the
+// checkpoint then records the position inside the epoch, and --resume continues from there to
+// the same weights, bit for bit on the CPU, as a run that was never stopped.
 #pragma once
 
 #include <cstdint>
@@ -40,22 +50,36 @@ struct TrainSettings {
   AugmentOptions augment;             // default: random flips (AugmentOptions::preset)
   double val_fraction = 0.2;          // share of cases held out for validation (at least one)
   bool resume = false;                // continue from <output>/checkpoint_last.pt
+  int folds = 0;                      // K-fold cross-validation; 0 = one hold-out split
+  int fold = 0;                       // which fold to train, or kAllFolds
+  std::string stratify;               // manifest column the folds are stratified on; "" = none
+  std::filesystem::path stratify_manifest;  // where that column is; default <input>/manifest.csv
+  int loader_workers = 2;             // background threads preparing batches; 0 = inline
+  bool deterministic = false;         // deterministic kernels only (bit-exact CPU reruns)
   bool bf16 = false;                  // bfloat16 autocast
   uint64_t seed = 0;
   std::string device = "cpu";
 };
 
+inline constexpr int kAllFolds = -1;
+
 struct TrainResult {
   int epochs_run = 0;
   double best_val_dice = 0.0;
   int best_epoch = -1;
+  bool stopped_on_signal = false;  // saved mid-run on SIGTERM/SIGUSR1/SIGINT: rerun with resume
+  std::vector<double> fold_best_dice;  // with folds: best validation Dice of each fold trained
 };
 
 // Throws std::invalid_argument naming the first unknown optimizer, schedule, loss, early-stop
 // target or model name in `settings`: cheap, so commands call it before any work starts.
 void check_names(const TrainSettings& settings);
 
-// Throws unetx::Error for a missing plan/manifest, too few cases, or unreadable cases.
+// Throws unetx::Error for a missing plan/manifest, too few cases, or unreadable cases. With
+// folds and kAllFolds, the result is the last fold's, plus every fold's best Dice.
 TrainResult train(const TrainSettings& settings, dist::Communicator& comm);
+
+// Where fold k of a cross-validation writes (<output>/fold_<k>).
+std::filesystem::path fold_directory(const std::filesystem::path& output, int fold);
 
 }  // namespace unetx::pipeline
