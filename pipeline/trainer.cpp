@@ -24,6 +24,7 @@
 #include "pipeline/patch_sampler.h"
 #include "pipeline/plan.h"
 #include "pipeline/batch_loader.h"
+#include "pipeline/data_parallel.h"
 #include "pipeline/cross_validation.h"
 #include "pipeline/stop_request.h"
 #include "pipeline/training_data.h"
@@ -65,27 +66,6 @@ Validation validate_case(models::SegmentationModel& model, const PreparedCase& c
   return v;
 }
 
-// Averages gradients over ranks (a plain per-parameter allreduce; fused buckets come later).
-void average_gradients(models::SegmentationModel& model, dist::Communicator& comm) {
-  if (comm.size() == 1) return;
-  for (auto& p : model.parameters()) {
-    if (!p.grad().defined()) continue;
-    at::Tensor g = p.grad().contiguous();
-    comm.allreduce_sum(g);
-    p.mutable_grad() = g.div_(comm.size());
-  }
-}
-
-void broadcast_parameters(models::SegmentationModel& model, dist::Communicator& comm) {
-  if (comm.size() == 1) return;
-  torch::NoGradGuard no_grad;
-  for (auto& p : model.parameters()) {
-    at::Tensor t = p.detach().contiguous();
-    comm.broadcast(t, 0);
-    p.copy_(t);
-  }
-}
-
 std::vector<json> read_log(const fs::path& file, int before_epoch) {
   std::vector<json> lines;
   std::ifstream in(file);
@@ -119,16 +99,6 @@ struct Position {
   int iteration = 0;
   double loss_sum = 0.0;
 };
-
-// Every rank stops when any rank was signalled (a scheduler may signal only some of them), at
-// the same step, so the saved state is one consistent step of the whole job.
-bool any_rank_stopping(dist::Communicator& comm) {
-  if (comm.size() == 1) return stop_requested();
-  at::Tensor flag = at::full({1}, stop_requested() ? 1.0f : 0.0f);
-  comm.allreduce_sum(flag);
-  if (flag.item<float>() > 0) request_stop();
-  return flag.item<float>() > 0;
-}
 
 void write_split_manifest(const fs::path& output, const Split& split) {
   std::vector<io::ManifestRow> rows;

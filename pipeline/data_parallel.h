@@ -1,0 +1,22 @@
+// What the ranks of a data-parallel training job agree on: one set of starting weights, the
+// averaged gradient of every step, and the step at which they all stop when any of them is
+// signalled. With one rank each is a no-op (or a local check).
+#pragma once
+
+#include "distributed/communicator.h"
+#include "models/segmentation_model.h"
+
+namespace unetx::pipeline {
+
+// Rank 0's parameters copied to every rank (before the first step).
+void broadcast_parameters(models::SegmentationModel& model, dist::Communicator& comm);
+
+// Every parameter's gradient replaced by its mean over ranks (a plain per-parameter allreduce;
+// fused buckets overlapping backward are issue 6's).
+void average_gradients(models::SegmentationModel& model, dist::Communicator& comm);
+
+// True on every rank when a stop was requested on any rank (pipeline/stop_request.h); marks the
+// request locally too, so the caller's later checks agree.
+bool any_rank_stopping(dist::Communicator& comm);
+
+}  // namespace unetx::pipeline
