@@ -61,6 +61,8 @@ bench: build
 	$(BUILD)/bench/bench_unet
 	$(BUILD)/bench/bench_models
 	$(BUILD)/bench/bench_train
+	$(BUILD)/bench/bench_inference
+	$(BUILD)/bench/bench_preprocess
 	$(BUILD)/bench/bench_io
 	$(BUILD)/bench/bench_metrics
 	$(BUILD)/bench/bench_evaluate

@@ -13,12 +13,16 @@ namespace unetx::cli {
 int cmd_predict(int argc, char** argv) {
   pipeline::PredictSettings s;
   std::string format;
+  std::vector<std::string> models;
   InferenceFlags flags;
-  CommandLine cmd{"predict", "unetx predict -i COHORT -m CHECKPOINT -o DIR [options]"};
+  CommandLine cmd{"predict",
+                  "unetx predict -i COHORT -m CHECKPOINT [-m CHECKPOINT ...] -o DIR [options]"};
   // clang-format off
   cmd.options.add_options()
       ("input,i", path_value(&s.input)->required(), "cohort: manifest CSV, dataset.json or folder")
-      ("model,m", path_value(&s.model)->required(), "checkpoint (checkpoint_best.pt)")
+      ("model,m", po::value(&models)->required()->composing(),
+       "checkpoint (checkpoint_best.pt); repeat for an ensemble (e.g. the folds), whose class "
+       "probabilities are averaged: all must share one plan")
       ("output,o", path_value(&s.output)->required(), "output folder: <case>.nii.gz + manifest.csv")
       ("save-probabilities", po::bool_switch(&s.save_probabilities),
        "also write <case>_prob.nii.gz (one channel per class)")
@@ -27,8 +31,11 @@ int cmd_predict(int argc, char** argv) {
        "DICOM series; cases whose image is not DICOM fail)");
   // clang-format on
   add_inference_options(cmd.options, flags);
+  add_memory_budget_option(cmd.options, flags);
   return run_command(cmd, argc, argv, [&](const GlobalOptions& g, dist::Communicator& comm) {
     s.inference = to_inference_options(flags);
+    s.model = models.front();  // required: at least one
+    s.ensemble.assign(models.begin() + 1, models.end());
     s.model_load = to_model_load_options(flags);
     s.device = g.device;
     if (format != "nifti" && format != "dicom-seg")

@@ -7,6 +7,7 @@
 #include "io/error.h"
 #include "io/image_check.h"
 #include "pipeline/normalize.h"
+#include "pipeline/plan_match.h"
 #include "pipeline/resample.h"
 
 namespace unetx::pipeline {
@@ -50,17 +51,15 @@ void check_4d(const std::string& id, const at::Tensor& t, const char* what) {
 // Input that would train or predict garbage without failing: refused with the reason.
 void check_image(const std::string& id, const io::Volume& image, const Plan& plan) {
   check_4d(id, image.data, "image");
-  if (image.data.size(0) != plan.in_channels) {
-    throw Error(id, "image has " + std::to_string(image.data.size(0)) + " channels, the plan " +
-                        std::to_string(plan.in_channels));
-  }
+  check_image_fits_plan(id, image, plan);
   io::check_spacing(image.geometry, id);
   if (plan.spatial_dims == 3) io::require_3d(image, id);
   if (auto bad = io::find_bad_voxels(image)) throw Error(id, "image holds " + *bad);
 }
 
 at::Tensor prepare_label(const std::string& id, const io::Volume& label, const io::Volume& image,
-                         const Plan& plan, const std::array<double, 3>& spacing_to,
+                         const Plan& plan, const CropBox& box,
+                         const std::array<double, 3>& spacing_to,
                          const std::array<int64_t, 3>& size_to) {
   check_4d(id, label.data, "label");
   if (label.data.size(0) != 1) throw Error(id, "label must have one channel");
@@ -77,8 +76,34 @@ at::Tensor prepare_label(const std::string& id, const io::Volume& label, const i
     throw Error(id, "label values " + std::to_string(lo) + ".." + std::to_string(hi) +
                         " outside the plan's labels 0.." + std::to_string(plan.num_classes() - 1));
   }
-  return resample(label.data.to(at::kByte), label.geometry.spacing, spacing_to, size_to,
+  return resample(crop(label.data, box).to(at::kByte), label.geometry.spacing, spacing_to, size_to,
                   Interp::Nearest);
+}
+
+// x (K, Z, Y, X) on the plan grid -> the crop box on the original grid -> the whole original
+// grid, `fill` per channel outside the box.
+at::Tensor to_original(const at::Tensor& x, const PreparedCase& pc,
+                       const std::vector<double>& fill) {
+  check_4d(pc.id, x, "probabilities");
+  if (pc.image.defined() && size_xyz(x) != size_xyz(pc.image)) {
+    throw Error(pc.id, "probabilities are not on the case's plan grid");
+  }
+  const CropBox box = pc.crop.on(pc.original_size);
+  const at::Tensor on_box = resample(x.to(at::kFloat), pc.geometry.spacing,
+                                     pc.original_geometry.spacing, box.size, Interp::Linear);
+  return uncrop(on_box, pc.crop, pc.original_size, fill);
+}
+
+nlohmann::json geometry_json(const io::Geometry& g) {
+  return {{"spacing", g.spacing}, {"origin", g.origin}, {"direction", g.direction}};
+}
+
+io::Geometry geometry_from_json(const nlohmann::json& j) {
+  io::Geometry g;
+  g.spacing = j.at("spacing").get<io::Vec3>();
+  g.origin = j.at("origin").get<io::Vec3>();
+  g.direction = j.at("direction").get<io::Mat3>();
+  return g;
 }
 
 }  // namespace
@@ -90,25 +115,34 @@ PreparedCase prepare_case(const std::string& id, const io::Volume& image, const 
   pc.id = id;
   pc.original_geometry = image.geometry;
   pc.original_size = size_xyz(image.data);
+  // Cropping happens on the original grid, before resampling, as in nnU-Net: the box is then
+  // exact in original voxels and restoring is a resample plus a paste.
+  if (plan.crop_to_nonzero) pc.crop = nonzero_box(image.data);
+  const CropBox box = pc.crop.on(pc.original_size);
   std::array<double, 3> spacing_to = plan.target_spacing;
   if (plan.spatial_dims == 2) spacing_to[2] = image.geometry.spacing[2];
-  const auto size_to = resampled_size(pc.original_size, image.geometry.spacing, spacing_to);
-  pc.geometry = resampled_geometry(image.geometry, spacing_to);
+  const auto& spacing_from = image.geometry.spacing;
+  const auto size_to = resampled_size(box.size, spacing_from, spacing_to);
+  pc.geometry = resampled_geometry(cropped_geometry(image.geometry, pc.crop), spacing_to);
   if (label != nullptr) {
-    pc.label = prepare_label(id, *label, image, plan, spacing_to, size_to);
+    pc.label = prepare_label(id, *label, image, plan, pc.crop, spacing_to, size_to);
   }
-  pc.image = zscore(resample(image.data.to(at::kFloat), image.geometry.spacing, spacing_to, size_to,
-                             Interp::Linear));
+  const at::Tensor x = crop(image.data, pc.crop).to(at::kFloat);
+  at::Tensor nonzero;  // the region "zscore_nonzero" normalizes, on the plan grid
+  if (needs_nonzero_mask(plan)) {
+    nonzero = resample(x.ne(0).any(0, /*keepdim=*/true).to(at::kByte), spacing_from, spacing_to,
+                       size_to, Interp::Nearest)[0]
+                  .to(at::kBool);
+  }
+  pc.image = normalize_channels(resample(x, spacing_from, spacing_to, size_to, Interp::Linear),
+                                plan, nonzero);
   return pc;
 }
 
 at::Tensor restore_to_original(const at::Tensor& probs, const PreparedCase& pc) {
-  check_4d(pc.id, probs, "probabilities");
-  if (pc.image.defined() && size_xyz(probs) != size_xyz(pc.image)) {
-    throw Error(pc.id, "probabilities are not on the case's plan grid");
-  }
-  return resample(probs.to(at::kFloat), pc.geometry.spacing, pc.original_geometry.spacing,
-                  pc.original_size, Interp::Linear);
+  // Background outside the crop box: one-hot class 0, or 0 for a single foreground channel.
+  return to_original(probs, pc, probs.dim() == 4 && probs.size(0) > 1 ? std::vector<double>{1.0}
+                                                                      : std::vector<double>{});
 }
 
 io::Volume labels_volume(const at::Tensor& probs_original, const io::Geometry& geometry) {
@@ -128,8 +162,26 @@ io::Volume labels_volume(const at::Tensor& probs_original, const io::Geometry& g
 io::Volume map_to_original(const at::Tensor& map, const PreparedCase& pc) {
   io::Volume v;
   v.geometry = pc.original_geometry;
-  v.data = restore_to_original(map, pc);
+  v.data = to_original(map, pc, {});
   return v;
+}
+
+nlohmann::json preparation_json(const PreparedCase& pc) {
+  return {{"original_size", pc.original_size},
+          {"original_geometry", geometry_json(pc.original_geometry)},
+          {"crop", to_json(pc.crop)},
+          {"geometry", geometry_json(pc.geometry)}};
+}
+
+void read_preparation_json(const nlohmann::json& j, PreparedCase& pc) {
+  try {
+    pc.original_size = j.at("original_size").get<std::array<int64_t, 3>>();
+    pc.original_geometry = geometry_from_json(j.at("original_geometry"));
+    pc.crop = crop_box_from_json(j.at("crop"));
+    pc.geometry = geometry_from_json(j.at("geometry"));
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(pc.id, std::string("malformed preparation record: ") + e.what());
+  }
 }
 
 }  // namespace unetx::pipeline

@@ -8,7 +8,9 @@
 #include "models/checkpoint.h"
 #include "models/torchscript_model.h"
 #include "models/unetpp.h"
+#include "pipeline/slab_inference.h"
 #include "pipeline/sliding_window.h"
+#include "pipeline/plan_match.h"
 
 namespace unetx::pipeline {
 
@@ -27,25 +29,52 @@ Bf16Autocast::~Bf16Autocast() {
   at::autocast::set_cpu_enabled(was_enabled_);
 }
 
-at::Tensor per_window(const at::Tensor& image, int64_t out_channels, const Plan& plan,
-                      const InferenceOptions& options,
-                      const std::function<at::Tensor(const at::Tensor&)>& fn) {
+SlidingWindowOptions sliding_window_options(const Plan& plan, const InferenceOptions& options) {
   SlidingWindowOptions sw;
   sw.patch_xyz = plan.patch_size;
   sw.overlap = options.overlap;
   sw.batch_size = options.batch_size;
   sw.spatial_dims = plan.spatial_dims;
-  return sliding_window(image, out_channels, sw, fn);
+  return sw;
+}
+
+at::Tensor per_window(const at::Tensor& image, int64_t out_channels, const Plan& plan,
+                      const InferenceOptions& options,
+                      const std::function<at::Tensor(const at::Tensor&)>& fn) {
+  return sliding_window(image, out_channels, sliding_window_options(plan, options), fn);
+}
+
+WindowFn probability_window_fn(const Networks& networks, const Plan& plan,
+                               const InferenceOptions& options) {
+  if (networks.empty()) throw Error("", "inference needs at least one network");
+  const auto flips = mirror_flips(options.tta, plan.spatial_dims);
+  const bool bf16 = options.bf16;
+  return [networks, flips, bf16](const at::Tensor& batch) {
+    at::Tensor sum;
+    for (models::SegmentationModel* net : networks) {
+      const auto params = net->parameters();
+      const auto device = params.empty() ? torch::Device(torch::kCPU) : params[0].device();
+      at::Tensor p = mirrored_mean(batch, flips, [&](const at::Tensor& b) {
+        Bf16Autocast autocast(bf16);
+        return torch::softmax(net->forward(b.to(device)).to(torch::kFloat32), 1).cpu();
+      });
+      sum = sum.defined() ? sum.add_(p) : p;
+    }
+    if (networks.size() > 1) sum.div_(static_cast<double>(networks.size()));
+    return sum;
+  };
+}
+
+at::Tensor predict_probabilities(const Networks& networks, const at::Tensor& image,
+                                 const Plan& plan, const InferenceOptions& options) {
+  torch::NoGradGuard no_grad;
+  const WindowFn fn = probability_window_fn(networks, plan, options);
+  return per_window(image, networks.front()->num_classes(), plan, options, fn);
 }
 
 at::Tensor predict_probabilities(models::SegmentationModel& model, const at::Tensor& image,
                                  const Plan& plan, const InferenceOptions& options) {
-  torch::NoGradGuard no_grad;
-  auto device = model.parameters().empty() ? torch::kCPU : model.parameters()[0].device();
-  return per_window(image, model.num_classes(), plan, options, [&](const at::Tensor& batch) {
-    Bf16Autocast autocast(options.bf16);
-    return torch::softmax(model.forward(batch.to(device)).to(torch::kFloat32), 1).cpu();
-  });
+  return predict_probabilities(Networks{&model}, image, plan, options);
 }
 
 namespace {
@@ -99,17 +128,44 @@ InferenceModel load_inference_model(const std::filesystem::path& checkpoint,
 }
 
 CasePrediction predict_case(InferenceModel& m, const io::Case& c, const InferenceOptions& options) {
-  return predict_case(m, c.id, io::read_channels(c.images), options);
+  io::Volume image = io::read_channels(c.images);
+  check_case_fits_plan(c, image, m.plan);
+  return predict_case(m, c.id, std::move(image), options);
 }
 
 CasePrediction predict_case(InferenceModel& m, const std::string& id, io::Volume image,
                             const InferenceOptions& options) {
+  return predict_case(Networks{m.model.get()}, m.plan, id, std::move(image), options);
+}
+
+CasePrediction predict_case(const Networks& networks, const Plan& plan, const std::string& id,
+                            io::Volume image, const InferenceOptions& options) {
+  if (networks.empty()) throw Error(id, "inference needs at least one network");
+  const int64_t channels = image.data.dim() == 4 ? image.data.size(0) : 1;
+  if (channels != networks.front()->in_channels()) {
+    throw Error(id, "image has " + std::to_string(channels) + " channel(s), the model expects " +
+                        std::to_string(networks.front()->in_channels()));
+  }
   CasePrediction out;
   out.image = std::move(image);
-  out.prepared = prepare_case(id, out.image, nullptr, m.plan);
-  out.probs = predict_probabilities(*m.model, out.prepared.image, m.plan, options);
-  out.probs_original = restore_to_original(out.probs, out.prepared);
-  out.labels = labels_volume(out.probs_original, out.prepared.original_geometry);
+  out.prepared = prepare_case(id, out.image, nullptr, plan);
+  torch::NoGradGuard no_grad;
+  const int64_t classes = networks.front()->num_classes();
+  const SlidingWindowOptions sw = sliding_window_options(plan, options);
+  const WindowFn fn = probability_window_fn(networks, plan, options);
+  const double budget = options.memory_budget_gb * 1e9;
+  if (budget > 0 && whole_volume_bytes(out.prepared, classes, sw) > budget) {
+    SlabPrediction s = predict_slabs(out.prepared, classes, sw,
+                                     band_rows_for_budget(out.prepared, classes, sw, budget), fn,
+                                     options.keep_probabilities);
+    out.probs_original = s.probs_original;
+    out.labels = io::Volume{s.labels, out.prepared.original_geometry, {}};
+    out.slabs = s.slabs;
+  } else {
+    out.probs = sliding_window(out.prepared.image, classes, sw, fn);
+    out.probs_original = restore_to_original(out.probs, out.prepared);
+    out.labels = labels_volume(out.probs_original, out.prepared.original_geometry);
+  }
   out.labels.data = postprocess_labels(out.labels.data, options.postprocess);
   return out;
 }

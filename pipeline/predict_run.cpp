@@ -1,5 +1,7 @@
 #include "pipeline/predict_run.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <optional>
 
@@ -7,6 +9,7 @@
 #include "io/dicom_series.h"
 #include "io/error.h"
 #include "io/image_io.h"
+#include "pipeline/ensemble.h"
 
 namespace unetx::pipeline {
 
@@ -39,7 +42,14 @@ void write_seg(const CasePrediction& p, const io::DicomVolume& source, const Pla
 
 RunSummary run_predict(const PredictSettings& s, dist::Communicator& comm) {
   const bool seg = s.format == PredictSettings::Format::kDicomSeg;
-  InferenceModel m = load_inference_model(s.model, s.device, s.model_load);
+  std::vector<fs::path> members{s.model};
+  members.insert(members.end(), s.ensemble.begin(), s.ensemble.end());
+  const InferenceEnsemble e = load_inference_ensemble(members, s.device, s.model_load);
+  const Plan& plan = e.plan();
+  // A wrong --tta is one usage error, not the same failure repeated for every case.
+  mirror_flips(s.inference.tta, plan.spatial_dims);
+  InferenceOptions inference = s.inference;
+  inference.keep_probabilities = s.save_probabilities;
   const io::Cohort cohort = io::read_cohort(s.input);
   auto mask_file = [&](const io::Case& c) {
     return s.output / (c.id + (seg ? ".dcm" : ".nii.gz"));
@@ -61,8 +71,18 @@ RunSummary run_predict(const PredictSettings& s, dist::Communicator& comm) {
         seg ? std::optional<io::DicomVolume>(dicom_source(c)) : std::nullopt;
     // A single-channel DICOM case is predicted from the series just read, not read again.
     CasePrediction p = source && c.images.size() == 1
-                           ? predict_case(m, c.id, source->volume, s.inference)
-                           : predict_case(m, c, s.inference);
+                           ? predict_case(e, c.id, source->volume, inference)
+                           : predict_case(e, c, inference);
+    if (p.slabs > 0) {
+      spdlog::info("case {}: predicted in {} slabs to stay within --memory-budget {} GB", c.id,
+                   p.slabs, inference.memory_budget_gb);
+      // The NIfTI writer takes a whole volume, so saved probabilities cannot be streamed.
+      if (s.save_probabilities)
+        spdlog::warn(
+            "case {}: --save-probabilities holds every class on the original grid, "
+            "beyond --memory-budget",
+            c.id);
+    }
     std::map<std::string, std::string> row{{"mask", relative_to(mask_file(c), s.output)},
                                            {"probabilities", ""}};
     // Probabilities first: the mask's presence is what marks a case finished.
@@ -71,7 +91,7 @@ RunSummary run_predict(const PredictSettings& s, dist::Communicator& comm) {
       row["probabilities"] = relative_to(prob_file(c), s.output);
     }
     if (seg)
-      write_seg(p, *source, m.plan, s, mask_file(c));
+      write_seg(p, *source, plan, s, mask_file(c));
     else
       io::write_image(p.labels, mask_file(c));
     return row;

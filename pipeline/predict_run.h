@@ -1,10 +1,12 @@
-// `unetx predict`: cohort + checkpoint -> one label map per case on its original image grid
+// `unetx predict`: cohort + checkpoint(s) -> one label map per case on its original image grid
 // (<case_id>.nii.gz, or <case_id>.dcm as a DICOM SEG), optionally the class probabilities
-// (<case_id>_prob.nii.gz), + manifest.
+// (<case_id>_prob.nii.gz), + manifest. Several checkpoints sharing a plan (the folds) are an
+// ensemble: their class probabilities are averaged.
 #pragma once
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "distributed/communicator.h"
 #include "pipeline/cohort_runner.h"
@@ -16,7 +18,10 @@ struct PredictSettings {
   std::filesystem::path input;
   std::filesystem::path output;
   std::filesystem::path model;  // checkpoint file
-  InferenceOptions inference;
+  // Further checkpoints (the other folds): with them `model` is the first member of an ensemble
+  // whose class probabilities are averaged; all must share one plan.
+  std::vector<std::filesystem::path> ensemble;
+  InferenceOptions inference;   // keep_probabilities is set from save_probabilities
   ModelLoadOptions model_load;  // TorchScript plan, UNet++ pruning
   bool save_probabilities = false;
   std::string device = "cpu";

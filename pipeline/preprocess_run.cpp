@@ -7,101 +7,163 @@
 
 #include "io/error.h"
 #include "io/image_io.h"
+#include "io/json_file.h"
 #include "io/label_io.h"
 #include "pipeline/case_prep.h"
-#include "pipeline/plan.h"
+#include "pipeline/modality.h"
+#include "pipeline/plan_rules.h"
 
 namespace unetx::pipeline {
 namespace {
 
 namespace fs = std::filesystem;
 
-template <typename T>
-T median(std::vector<T> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
+// The voxel box planning works with: the nonzero box when cases are cropped, else the image.
+std::array<int64_t, 3> planned_size(const CaseFingerprint& c, bool crop) {
+  return crop ? c.nonzero.on(c.size).size : c.size;
 }
 
-// Patch edge for one axis: the data's extent rounded up to the network's size divisor,
-// capped so a batch fits a laptop-class CPU (deeper planning comes with the memory budget).
-int64_t patch_edge(int64_t extent, int64_t divisor, int64_t cap) {
-  int64_t edge = std::min(extent, cap);
-  return std::max(divisor, (edge + divisor - 1) / divisor * divisor);
-}
-
-Plan make_plan(const io::Cohort& cohort, const PreprocessSettings& s) {
-  std::array<std::vector<double>, 3> spacings;
-  std::array<std::vector<int64_t>, 3> sizes;
-  int channels = 0;
-  int max_label = 1;
-  for (const auto& c : cohort.cases) {
-    try {
-      io::Volume v = io::read_image(c.images.front());
-      // A case with a broken spacing fails later on its own; it must not skew the median.
-      const auto& sp = v.geometry.spacing;
-      if (!(sp[0] > 0 && sp[1] > 0 && sp[2] > 0)) continue;
-      for (int a = 0; a < 3; ++a) {
-        spacings[a].push_back(v.geometry.spacing[a]);
-        sizes[a].push_back(v.size()[a]);
-      }
-      channels = std::max<int>(channels, static_cast<int>(c.images.size() * v.channels()));
-      // The highest label value fixes the class count before any case is prepared.
-      if (c.label)
-        max_label = std::max(max_label, io::read_label(*c.label, v).data.max().item<int>());
-    } catch (const std::exception& e) {
-      spdlog::warn("fingerprint: skipping case {}: {}", c.id, e.what());
+// Per channel: the user's scheme(s), or the modality's default (CT -> "ct", else "zscore").
+std::vector<ChannelNormalization> channel_schemes(const DatasetFingerprint& f,
+                                                  const PreprocessSettings& s) {
+  const size_t channels = static_cast<size_t>(f.channels());
+  if (s.normalization.size() > 1 && s.normalization.size() != channels)
+    throw Error("--normalization", "lists " + std::to_string(s.normalization.size()) +
+                                       " schemes for " + std::to_string(channels) + " channel(s)");
+  std::vector<ChannelNormalization> out(channels);
+  for (size_t k = 0; k < channels; ++k) {
+    if (!s.normalization.empty()) {
+      out[k].scheme = s.normalization.size() == 1 ? s.normalization[0] : s.normalization[k];
+    } else {
+      out[k].scheme = modality_family(f.modality[k]) == "CT" ? "ct" : "zscore";
     }
+    if (!is_normalization_scheme(out[k].scheme))
+      throw Error("--normalization", "unknown scheme \"" + out[k].scheme +
+                                         "\" (zscore, zscore_nonzero or ct)");
+    if (out[k].scheme != "ct") continue;
+    const ChannelIntensity& i = f.intensity[k];
+    if (i.samples == 0)
+      throw Error("channel " + std::to_string(k),
+                  "CT normalization needs foreground intensities, and no case has any");
+    out[k].clip_low = i.percentile_00_5;
+    out[k].clip_high = i.percentile_99_5;
+    out[k].mean = i.mean;
+    out[k].std = i.std;
   }
-  if (spacings[0].empty()) throw Error(cohort.source.string(), "no readable image in the cohort");
-  Plan plan;
-  plan.num_cases = static_cast<int>(spacings[0].size());
-  for (int a = 0; a < 3; ++a) {
-    plan.median_spacing[a] = median(spacings[a]);
-    plan.median_size[a] = median(sizes[a]);
-  }
-  plan.target_spacing = s.target_spacing.value_or(plan.median_spacing);
-  plan.in_channels = channels;
-  plan.spatial_dims = s.spatial_dims;
-  const int64_t divisor = int64_t{1} << (s.features.size() - 1);
-  if (s.patch_size) {
-    plan.patch_size = *s.patch_size;
-  } else {
+  return out;
+}
+
+std::string summary_scheme(const std::vector<ChannelNormalization>& channels) {
+  for (const auto& c : channels)
+    if (c.scheme != channels.front().scheme) return "mixed";
+  return channels.empty() ? "zscore" : channels.front().scheme;
+}
+
+// The median case shape in voxels at `target` (x, y, z; z kept for 2-D plans) and the voxel
+// count of the whole resampled dataset.
+std::pair<std::array<int64_t, 3>, double> planned_shapes(const DatasetFingerprint& f,
+                                                         const std::array<double, 3>& target,
+                                                         const PreprocessSettings& s) {
+  std::array<std::vector<double>, 3> axes;
+  double total = 0;
+  for (const auto& c : f.cases) {
+    const auto size = planned_size(c, s.crop_to_nonzero);
+    double voxels = 1;
     for (int a = 0; a < 3; ++a) {
-      auto extent = static_cast<int64_t>(
-          std::lround(plan.median_size[a] * plan.median_spacing[a] / plan.target_spacing[a]));
-      plan.patch_size[a] = patch_edge(extent, divisor, s.spatial_dims == 2 ? 256 : 96);
+      const double to = (a == 2 && s.spatial_dims == 2) ? c.spacing[2] : target[a];
+      const double n = std::max(1.0, std::round(size[a] * c.spacing[a] / to));
+      axes[a].push_back(n);
+      voxels *= n;
     }
-    if (s.spatial_dims == 2) plan.patch_size[2] = 1;
+    total += voxels;
   }
-  plan.batch_size = s.batch_size > 0 ? s.batch_size : (s.spatial_dims == 2 ? 8 : 2);
-  plan.network = {
-      {"name", "unet"}, {"features", s.features}, {"dropout", s.dropout}, {"norm", s.norm}};
-  plan.labels = {"background"};
-  for (int k = 1; k <= max_label; ++k)
-    plan.labels.push_back(k < static_cast<int>(s.label_names.size())
-                              ? s.label_names[k]
-                              : "label_" + std::to_string(k));
-  return plan;
+  std::array<int64_t, 3> shape{};
+  for (int a = 0; a < 3; ++a) shape[a] = std::llround(median(axes[a]));
+  return {shape, total};
+}
+
+std::vector<std::string> label_names(int max_label, const std::vector<std::string>& names) {
+  std::vector<std::string> out{"background"};
+  for (int k = 1; k <= std::max(1, max_label); ++k)
+    out.push_back(k < static_cast<int>(names.size()) ? names[k] : "label_" + std::to_string(k));
+  return out;
 }
 
 }  // namespace
 
+Plan make_plan(const DatasetFingerprint& f, const PreprocessSettings& s) {
+  Plan plan;
+  plan.num_cases = static_cast<int>(f.cases.size());
+  plan.median_spacing = f.median_spacing;
+  plan.median_size = f.median_size;
+  plan.fingerprint = f.to_json();
+  std::vector<std::array<double, 3>> spacings;
+  std::vector<std::array<int64_t, 3>> sizes;
+  for (const auto& c : f.cases) {
+    spacings.push_back(c.spacing);
+    sizes.push_back(planned_size(c, s.crop_to_nonzero));
+  }
+  plan.target_spacing = s.target_spacing.value_or(plan_target_spacing(spacings, sizes));
+  plan.in_channels = f.channels();
+  plan.modality = f.modality;
+  plan.channel_normalization = channel_schemes(f, s);
+  plan.normalization = summary_scheme(plan.channel_normalization);
+  plan.crop_to_nonzero = s.crop_to_nonzero;
+  plan.spatial_dims = s.spatial_dims;
+  plan.labels = label_names(f.max_label, s.label_names);
+
+  const auto [shape, dataset_voxels] = planned_shapes(f, plan.target_spacing, s);
+  PatchPlanRequest request;
+  request.median_shape = shape;
+  request.spatial_dims = s.spatial_dims;
+  request.in_channels = plan.in_channels;
+  request.num_classes = plan.num_classes();
+  request.features = s.features;
+  request.budget_bytes = s.memory_budget_gb * 1e9;
+  request.dataset_voxels = dataset_voxels;
+  request.patch = s.patch_size;
+  if (s.batch_size > 0) request.batch = s.batch_size;
+  const PatchPlan pp = plan_patch_and_batch(request);
+  if (!pp.fits)
+    spdlog::warn("plan: training needs about {:.2f} GB, more than the --memory-budget of {} GB",
+                 pp.bytes / 1e9, s.memory_budget_gb);
+  plan.patch_size = pp.patch;
+  plan.batch_size = pp.batch;
+  plan.memory_budget_gb = s.memory_budget_gb;
+  plan.estimated_memory_gb = pp.bytes / 1e9;
+  const std::vector<int64_t> features(s.features.begin(), s.features.begin() + pp.depth);
+  plan.network = {
+      {"name", "unet"}, {"features", features}, {"dropout", s.dropout}, {"norm", s.norm}};
+  return plan;
+}
+
 RunSummary run_preprocess(const PreprocessSettings& s, dist::Communicator& comm) {
   const io::Cohort cohort = io::read_cohort(s.input);
-  Plan plan = make_plan(cohort, s);
-  spdlog::info("plan: {} cases, target spacing {:.3g} x {:.3g} x {:.3g} mm, patch {}x{}x{}, {}-D",
-               plan.num_cases, plan.target_spacing[0], plan.target_spacing[1],
-               plan.target_spacing[2], plan.patch_size[0], plan.patch_size[1], plan.patch_size[2],
-               plan.spatial_dims);
+  const DatasetFingerprint fingerprint = fingerprint_cohort(cohort);
+  const auto oblique = std::count_if(fingerprint.cases.begin(), fingerprint.cases.end(),
+                                     [](const CaseFingerprint& c) { return !c.axis_aligned; });
+  // Cases keep their voxel axes (no reorientation); spacing medians per axis then mix anatomy.
+  if (oblique > 0)
+    spdlog::warn("fingerprint: {} of {} case(s) have voxel axes oblique to the patient axes; "
+                 "cases are not reoriented",
+                 oblique, fingerprint.cases.size());
+  const Plan plan = make_plan(fingerprint, s);
+  spdlog::info(
+      "plan: {} cases, target spacing {:.3g} x {:.3g} x {:.3g} mm, patch {}x{}x{}, batch {}, "
+      "{} levels, {}-D, normalization {}, crop {}, ~{:.2f} GB",
+      plan.num_cases, plan.target_spacing[0], plan.target_spacing[1], plan.target_spacing[2],
+      plan.patch_size[0], plan.patch_size[1], plan.patch_size[2], plan.batch_size,
+      plan.network["features"].size(), plan.spatial_dims, plan.normalization,
+      plan.crop_to_nonzero ? "to nonzero" : "off", plan.estimated_memory_gb);
   const fs::path cases_dir = s.output / "cases";
   fs::create_directories(cases_dir);
 
   CohortTask task;
   task.what = "preprocess";
   task.output = s.output;
-  task.columns = {"image", "label"};
+  task.columns = {"image", "label", "preparation"};
   task.outputs = [&](const io::Case& c) {
-    std::vector<fs::path> files{cases_dir / (c.id + ".nii")};
+    std::vector<fs::path> files{cases_dir / (c.id + ".nii"), cases_dir / (c.id + ".json")};
     if (c.label) files.push_back(cases_dir / (c.id + "_label.nii"));
     return files;
   };
@@ -114,9 +176,8 @@ RunSummary run_preprocess(const PreprocessSettings& s, dist::Communicator& comm)
     std::optional<io::Volume> label;
     if (c.label) label = io::read_label(*c.label, image);
     PreparedCase prepared = prepare_case(c.id, image, label ? &*label : nullptr, plan);
-    io::Volume out_image{prepared.image, prepared.geometry, {}};
     const fs::path image_file = cases_dir / (c.id + ".nii");
-    io::write_image(out_image, image_file);
+    io::write_image(io::Volume{prepared.image, prepared.geometry, {}}, image_file);
     std::map<std::string, std::string> row{{"image", relative_to(image_file, s.output)},
                                            {"label", ""}};
     if (prepared.label.defined()) {
@@ -124,6 +185,10 @@ RunSummary run_preprocess(const PreprocessSettings& s, dist::Communicator& comm)
       io::write_image(io::Volume{prepared.label, prepared.geometry, {}}, label_file);
       row["label"] = relative_to(label_file, s.output);
     }
+    // Written last: with it the case is complete (its geometry maps predictions back).
+    const fs::path preparation_file = cases_dir / (c.id + ".json");
+    io::write_json(preparation_file, preparation_json(prepared));
+    row["preparation"] = relative_to(preparation_file, s.output);
     return row;
   };
   RunSummary summary = run_cohort(cohort, task, comm);

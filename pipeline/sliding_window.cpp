@@ -1,9 +1,10 @@
 #include "pipeline/sliding_window.h"
 
+#include <ATen/core/grad_mode.h>
+
 #include <algorithm>
 #include <cmath>
 #include <string>
-#include <vector>
 
 #include "io/error.h"
 
@@ -33,6 +34,12 @@ at::Tensor gaussian_1d(int64_t n, double sigma_scale) {
   return (-(x * x) / (2 * sigma * sigma)).exp();
 }
 
+at::Tensor box(const at::Tensor& t, const Zyx& corner, const Zyx& p) {
+  return t.slice(1, corner[0], corner[0] + p[0])
+      .slice(2, corner[1], corner[1] + p[1])
+      .slice(3, corner[2], corner[2] + p[2]);
+}
+
 }  // namespace
 
 at::Tensor gaussian_importance(const std::array<int64_t, 3>& patch_xyz, double sigma_scale) {
@@ -44,10 +51,8 @@ at::Tensor gaussian_importance(const std::array<int64_t, 3>& patch_xyz, double s
   return g.clamp_min(kMinImportance).to(at::kFloat);
 }
 
-at::Tensor sliding_window(const at::Tensor& image, int64_t out_channels,
-                          const SlidingWindowOptions& options,
-                          const std::function<at::Tensor(const at::Tensor& batch)>& fn) {
-  if (image.dim() != 4) throw Error("", "sliding window: image must be (C, Z, Y, X)");
+WindowGrid window_grid(const std::array<int64_t, 3>& size_zyx,
+                       const SlidingWindowOptions& options) {
   if (options.spatial_dims != 2 && options.spatial_dims != 3) {
     throw Error("", "sliding window: spatial_dims must be 2 or 3");
   }
@@ -55,38 +60,42 @@ at::Tensor sliding_window(const at::Tensor& image, int64_t out_channels,
     throw Error("", "sliding window: need batch_size >= 1 and overlap in [0, 1)");
   }
   const bool two_d = options.spatial_dims == 2;
-  const Zyx p{two_d ? 1 : options.patch_xyz[2], options.patch_xyz[1], options.patch_xyz[0]};
-  const Zyx n{image.size(1), image.size(2), image.size(3)};
-  // Symmetric zero padding up to the patch size; cropped off again at the end.
-  Zyx pad_lo{}, padded{};
-  std::vector<int64_t> pad_arg;  // constant_pad_nd order: x lo/hi, y lo/hi, z lo/hi
-  for (int a = 2; a >= 0; --a) {
-    const int64_t total = std::max<int64_t>(0, p[a] - n[a]);
-    pad_lo[a] = total / 2;
-    padded[a] = n[a] + total;
-    pad_arg.push_back(pad_lo[a]);
-    pad_arg.push_back(total - pad_lo[a]);
+  WindowGrid g;
+  g.size = size_zyx;
+  g.patch = {two_d ? 1 : options.patch_xyz[2], options.patch_xyz[1], options.patch_xyz[0]};
+  for (int a = 0; a < 3; ++a) {
+    const int64_t total = std::max<int64_t>(0, g.patch[a] - g.size[a]);
+    g.pad_lo[a] = total / 2;
+    g.padded[a] = g.size[a] + total;
   }
-  const auto x = at::constant_pad_nd(image.to(at::kFloat), pad_arg, 0);
-
-  const auto weight = gaussian_importance({p[2], p[1], p[0]}).to(image.device());
-  auto acc = at::zeros({out_channels, padded[0], padded[1], padded[2]}, x.options());
-  auto weight_sum = at::zeros({1, padded[0], padded[1], padded[2]}, x.options());
-
-  std::vector<Zyx> windows;
-  for (int64_t z : window_starts(padded[0], p[0], two_d ? 0.0 : options.overlap)) {
-    for (int64_t y : window_starts(padded[1], p[1], options.overlap)) {
-      for (int64_t xx : window_starts(padded[2], p[2], options.overlap))
-        windows.push_back({z, y, xx});
+  for (int64_t z : window_starts(g.padded[0], g.patch[0], two_d ? 0.0 : options.overlap)) {
+    for (int64_t y : window_starts(g.padded[1], g.patch[1], options.overlap)) {
+      for (int64_t x : window_starts(g.padded[2], g.patch[2], options.overlap))
+        g.starts.push_back({z, y, x});
     }
   }
-  auto box = [&](const at::Tensor& t, const Zyx& w) {
-    return t.slice(1, w[0], w[0] + p[0]).slice(2, w[1], w[1] + p[1]).slice(3, w[2], w[2] + p[2]);
-  };
+  return g;
+}
+
+at::Tensor pad_to_grid(const at::Tensor& image, const WindowGrid& grid) {
+  if (grid.padded == grid.size) return image.to(at::kFloat);
+  std::vector<int64_t> pad_arg;  // constant_pad_nd order: x lo/hi, y lo/hi, z lo/hi
+  for (int a = 2; a >= 0; --a) {
+    pad_arg.push_back(grid.pad_lo[a]);
+    pad_arg.push_back(grid.padded[a] - grid.size[a] - grid.pad_lo[a]);
+  }
+  return at::constant_pad_nd(image.to(at::kFloat), pad_arg, 0);
+}
+
+void run_windows(const at::Tensor& padded, const WindowGrid& grid, int64_t out_channels,
+                 const SlidingWindowOptions& options, const WindowFn& fn,
+                 const std::function<void(size_t, const at::Tensor&)>& consume) {
+  const bool two_d = options.spatial_dims == 2;
+  const auto& windows = grid.starts;
   for (size_t first = 0; first < windows.size(); first += options.batch_size) {
     const size_t last = std::min(windows.size(), first + options.batch_size);
     std::vector<at::Tensor> crops;
-    for (size_t i = first; i < last; ++i) crops.push_back(box(x, windows[i]));
+    for (size_t i = first; i < last; ++i) crops.push_back(box(padded, windows[i], grid.patch));
     auto batch = at::stack(crops);  // (B, C, pz, py, px)
     if (two_d) batch = batch.squeeze(2);
     auto out = fn(batch);
@@ -99,18 +108,32 @@ at::Tensor sliding_window(const at::Tensor& image, int64_t out_channels,
                           ", expected " + std::to_string(b) + " x " + std::to_string(out_channels) +
                           " x window");
     }
-    out = out.to(x.device(), at::kFloat);
+    out = out.to(padded.device(), at::kFloat);
     if (two_d) out = out.unsqueeze(2);
-    for (int64_t i = 0; i < b; ++i) {
-      const auto& w = windows[first + i];
-      box(acc, w).add_(out[i] * weight);
-      box(weight_sum, w).add_(weight);
-    }
+    for (int64_t i = 0; i < b; ++i) consume(first + i, out[i]);
   }
-  auto result = acc / weight_sum;
-  return result.slice(1, pad_lo[0], pad_lo[0] + n[0])
-      .slice(2, pad_lo[1], pad_lo[1] + n[1])
-      .slice(3, pad_lo[2], pad_lo[2] + n[2])
+}
+
+at::Tensor sliding_window(const at::Tensor& image, int64_t out_channels,
+                          const SlidingWindowOptions& options, const WindowFn& fn) {
+  if (image.dim() != 4) throw Error("", "sliding window: image must be (C, Z, Y, X)");
+  const WindowGrid grid = window_grid({image.size(1), image.size(2), image.size(3)}, options);
+  const auto x = pad_to_grid(image, grid);
+  const Zyx& p = grid.patch;
+  const auto weight = gaussian_importance({p[2], p[1], p[0]}).to(image.device());
+  const Zyx& n = grid.padded;
+  auto acc = at::zeros({out_channels, n[0], n[1], n[2]}, x.options());
+  auto weight_sum = at::zeros({1, n[0], n[1], n[2]}, x.options());
+  run_windows(x, grid, out_channels, options, fn, [&](size_t i, const at::Tensor& out) {
+    box(acc, grid.starts[i], p).add_(out * weight);
+    box(weight_sum, grid.starts[i], p).add_(weight);
+  });
+  // In place when nothing is differentiated: one K-channel volume fewer at the peak.
+  auto result = at::GradMode::is_enabled() ? acc / weight_sum : acc.div_(weight_sum);
+  const Zyx& lo = grid.pad_lo;
+  return result.slice(1, lo[0], lo[0] + grid.size[0])
+      .slice(2, lo[1], lo[1] + grid.size[1])
+      .slice(3, lo[2], lo[2] + grid.size[2])
       .contiguous();
 }
 

@@ -5,6 +5,7 @@
 #include "io/error.h"
 #include "io/image_io.h"
 #include "models/mc_dropout.h"
+#include "pipeline/plan_match.h"
 #include "xai/uncertainty.h"
 
 namespace unetx::xai {
@@ -32,6 +33,7 @@ pipeline::RunSummary run_uncertainty(const UncertaintySettings& s, dist::Communi
   };
   task.process = [&](const io::Case& c) -> std::map<std::string, std::string> {
     io::Volume image = io::read_channels(c.images);
+    pipeline::check_case_fits_plan(c, image, m.plan);
     pipeline::PreparedCase prepared = pipeline::prepare_case(c.id, image, nullptr, m.plan);
     McDropoutResult r = mc_dropout(
         [&] {

@@ -115,3 +115,56 @@ TEST(Plan, FromJsonRejectsInconsistentValues) {
   j.erase("format_version");
   EXPECT_THROW(Plan::from_json(j), Error);
 }
+
+TEST(Plan, NewFieldsRoundTrip) {
+  Plan p = example_plan();
+  unetx::pipeline::ChannelNormalization ct;
+  ct.scheme = "ct";
+  ct.clip_low = -958;
+  ct.clip_high = 327;
+  ct.mean = 82.9;
+  ct.std = 136.9;
+  p.channel_normalization = {ct, unetx::pipeline::ChannelNormalization{}};
+  p.normalization = "mixed";
+  p.modality = {"CT", "PT"};
+  p.crop_to_nonzero = true;
+  p.memory_budget_gb = 4;
+  p.estimated_memory_gb = 3.5;
+  p.fingerprint = {{"median_spacing", {1, 1, 2}}};
+  const Plan q = Plan::from_json(nlohmann::json::parse(p.to_json().dump()));
+  EXPECT_EQ(q.to_json(), p.to_json());
+  EXPECT_EQ(q.normalization_of(0).scheme, "ct");
+  EXPECT_DOUBLE_EQ(q.normalization_of(0).clip_low, -958);
+  EXPECT_DOUBLE_EQ(q.normalization_of(0).std, 136.9);
+  EXPECT_EQ(q.normalization_of(1).scheme, "zscore");
+  EXPECT_TRUE(q.crop_to_nonzero);
+  EXPECT_EQ(q.modality, p.modality);
+  EXPECT_EQ(q.orientation, "native");
+}
+
+TEST(Plan, FormatOnePlansStillLoadAsZscoreWithoutCropping) {
+  // A plan.json exactly as format 1 wrote it.
+  const auto j = nlohmann::json::parse(R"({
+    "format_version": 1, "num_cases": 3, "median_spacing": [1, 1, 2], "median_size": [64, 64, 32],
+    "target_spacing": [1, 1, 2], "normalization": "zscore", "in_channels": 1,
+    "labels": ["background", "foreground"], "spatial_dims": 3, "patch_size": [64, 64, 32],
+    "batch_size": 2, "network": {"name": "unet", "features": [32, 64, 128, 256]}})");
+  const Plan p = Plan::from_json(j);
+  EXPECT_FALSE(p.crop_to_nonzero);
+  EXPECT_TRUE(p.channel_normalization.empty());
+  EXPECT_EQ(p.normalization_of(0).scheme, "zscore");
+  EXPECT_TRUE(p.modality.empty());
+  EXPECT_EQ(p.patch_size, (std::array<int64_t, 3>{64, 64, 32}));
+}
+
+TEST(Plan, BadNormalizationEntriesAreRefused) {
+  auto j = example_plan().to_json();
+  j["intensity_normalization"] = {{{"scheme", "ct"}, {"clip_low", 0}, {"clip_high", 1},
+                                   {"mean", 0}, {"std", 0}},
+                                  {{"scheme", "zscore"}}};
+  EXPECT_THROW(Plan::from_json(j), Error);  // std 0
+  j["intensity_normalization"] = {{{"scheme", "zscore"}}};
+  EXPECT_THROW(Plan::from_json(j), Error);  // one entry for two channels
+  j["intensity_normalization"] = {{{"scheme", "minmax"}}, {{"scheme", "zscore"}}};
+  EXPECT_THROW(Plan::from_json(j), Error);
+}

@@ -87,3 +87,21 @@ TEST(SlidingWindow, GradientsFlowWhenTheCallerAllowsThem) {
   ASSERT_TRUE(scale.grad().defined());
   EXPECT_NEAR(scale.grad().item<double>(), image.sum().item<double>(), 1e-3);
 }
+
+TEST(WindowGrid, EvenlySpacedStartsInZMajorOrderAndSymmetricPadding) {
+  // z: 23 rows, patch 7, step <= 3.5: 6 windows at round(i * 16 / 5); y: 3 rows padded to the
+  // patch of 5 (1 before, 1 after); x: exactly one patch.
+  const WindowGrid g = window_grid({23, 3, 6}, {{6, 5, 7}, 0.5, 2, 3});
+  EXPECT_EQ(g.patch, (std::array<int64_t, 3>{7, 5, 6}));
+  EXPECT_EQ(g.padded, (std::array<int64_t, 3>{23, 5, 6}));
+  EXPECT_EQ(g.pad_lo, (std::array<int64_t, 3>{0, 1, 0}));
+  std::vector<int64_t> z;
+  for (const auto& s : g.starts) {
+    z.push_back(s[0]);
+    EXPECT_EQ(s[1], 0);
+    EXPECT_EQ(s[2], 0);
+  }
+  EXPECT_EQ(z, (std::vector<int64_t>{0, 3, 6, 10, 13, 16}));
+  // 2-D: one window per slice, whatever the overlap.
+  EXPECT_EQ(window_grid({4, 8, 8}, {{8, 8, 1}, 0.5, 2, 2}).starts.size(), 4u);
+}
