@@ -15,12 +15,6 @@
 namespace unetx::testing {
 namespace {
 
-int count_lines(const std::string& s) {
-  int n = 0;
-  for (char c : s) n += c == '\n';
-  return n;
-}
-
 TEST(CliUsage, UnknownOptionIsAUsageErrorNamingTheOption) {
   auto r = unetx("predict --bogus-flag 3", fresh_dir("usage"));
   EXPECT_EQ(r.exit_code, 2);

@@ -28,6 +28,13 @@ inline std::string slurp(const fs::path& file) {
   return ss.str();
 }
 
+// Lines in a command's output (a one-line error must be exactly one).
+inline int count_lines(const std::string& s) {
+  int n = 0;
+  for (char c : s) n += c == '\n';
+  return n;
+}
+
 // Runs `unetx <args>` with a shell; `work` holds the captured streams.
 inline CommandResult unetx(const std::string& args, const fs::path& work) {
   fs::create_directories(work);

@@ -14,12 +14,6 @@
 namespace unetx::testing {
 namespace {
 
-int count_lines(const std::string& s) {
-  int n = 0;
-  for (char c : s) n += c == '\n';
-  return n;
-}
-
 // One synthetic cohort, preprocessed twice (patch 16,16,8 and 8,8,8), and three one-iteration
 // checkpoints: model_a and model_b share the first plan, model_c has the second.
 class CliPredictInference : public ::testing::Test {
