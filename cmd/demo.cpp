@@ -72,6 +72,7 @@ int run_cross_validation(const DemoSettings& d, const GlobalOptions& g, dist::Co
   data_settings.output = d.output / "data";
   data_settings.slabs = d.slabs > 0 ? d.slabs : 2 * d.folds;
   data_settings.held_out.clear();
+  data_settings.brain_range_only = true;
   const pipeline::DemoData data = pipeline::make_demo_data(data_settings);
   spdlog::info("step 1/4: preprocess");
   const fs::path preprocessed = preprocess(d, data.train_manifest, comm);

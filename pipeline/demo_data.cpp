@@ -38,12 +38,18 @@ DemoData make_demo_data(const DemoDataSettings& s) {
     throw Error((s.templates / "ch2bet.nii.gz").string(), "grid differs from ch2.nii.gz");
   io::Volume mask{(brain.data > 0).to(at::kByte), brain.geometry, {}};
 
-  const int64_t depth = head.data.size(1) / s.slabs;
+  int64_t first = 0, end = head.data.size(1);  // axial range to cut
+  if (s.brain_range_only) {
+    const at::Tensor rows = at::nonzero(mask.data[0].sum({1, 2}) > 0).flatten();
+    first = rows.min().item<int64_t>();
+    end = rows.max().item<int64_t>() + 1;
+  }
+  const int64_t depth = (end - first) / s.slabs;
   std::vector<io::ManifestRow> train, test;
   for (int k = 0; k < s.slabs; ++k) {
     const std::string id = fmt::format("colin_slab{}", k);
-    const int64_t z0 = k * depth;
-    const int64_t d = k + 1 == s.slabs ? head.data.size(1) - z0 : depth;
+    const int64_t z0 = first + k * depth;
+    const int64_t d = k + 1 == s.slabs ? end - z0 : depth;
     const fs::path image_file = s.output / "images" / (id + ".nii.gz");
     const fs::path label_file = s.output / "labels" / (id + ".nii.gz");
     if (!fs::exists(image_file)) io::write_image(slab(head, z0, d), image_file);

@@ -13,6 +13,9 @@ struct DemoDataSettings {
   std::filesystem::path output;     // writes images/, labels/, train.csv, test.csv here
   int slabs = 8;                    // axial slabs the head is cut into
   std::vector<int> held_out{2, 5};  // slab indices kept out of training
+  // Cut only the axial range that holds brain: every slab is then a brain-extraction case (a
+  // slab above the brain has an empty reference, where any false positive scores Dice 0).
+  bool brain_range_only = false;
 };
 
 struct DemoData {
