@@ -77,7 +77,13 @@ CrossValidationPredictions predict_cross_validation(const CrossValidationPredict
     fs::create_directories(out.predictions);
     write_fold_manifest(out.references.parent_path(), cohort, fold_of);
   }
+  // Every fold's model is checked before any fold predicts: a missing one fails the run at once.
   const int folds = static_cast<int>(splits.at("folds").size());
+  for (int k = 0; k < folds; ++k) {
+    const fs::path model = fold_directory(s.training, k) / s.checkpoint;
+    if (!fs::exists(model))
+      throw Error(model.string(), "missing: train fold " + std::to_string(k) + " first");
+  }
   for (int k = 0; k < folds; ++k) {
     std::map<std::string, int> members;
     for (const auto& [id, fold] : fold_of)
@@ -89,8 +95,6 @@ CrossValidationPredictions predict_cross_validation(const CrossValidationPredict
     predict.input = fold_out / "cases" / "manifest.csv";
     predict.output = fold_out;
     predict.model = fold_directory(s.training, k) / s.checkpoint;
-    if (!fs::exists(predict.model))
-      throw Error(predict.model.string(), "missing: train fold " + std::to_string(k) + " first");
     predict.inference = s.inference;
     predict.device = s.device;
     spdlog::info("cross-validation fold {}: predicting {} held-out case(s) with {}", k,
