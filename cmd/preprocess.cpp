@@ -4,6 +4,7 @@
 
 #include "cmd/cli.h"
 #include "cmd/commands.h"
+#include "pipeline/orientation.h"
 #include "pipeline/preprocess_run.h"
 
 namespace unetx::cli {
@@ -45,6 +46,7 @@ int cmd_preprocess(int argc, char** argv) {
       ("features", po::value(&features)->default_value(features), "U-Net widths per level, last = bottleneck; the patch size may use fewer levels")
       ("normalization", po::value(&normalization), "zscore | zscore_nonzero | ct, or one per channel comma-separated (default: ct for CT, zscore otherwise)")
       ("no-crop", po::bool_switch(&no_crop), "keep whole images (default: crop each case to its nonzero box)")
+      ("orientation", po::value(&s.orientation)->default_value(s.orientation), "LPS: permute/flip every case's axes to x=left, y=posterior, z=superior (exact, undone on output); native: keep axes as stored")
       ("dropout", po::value(&s.dropout)->default_value(0.1), "dropout after bottleneck and decoder stages (MC dropout needs > 0)")
       ("norm", po::value(&s.norm)->default_value("instance"), "instance | batch | group | none")
       ("label-names", po::value(&label_names), "comma-separated names, index = label value (default background,label_1,...)");
@@ -70,6 +72,8 @@ int cmd_preprocess(int argc, char** argv) {
       if (!pipeline::is_normalization_scheme(scheme))
         throw po::error("--normalization " + scheme + ": expected zscore, zscore_nonzero or ct");
     s.crop_to_nonzero = !no_crop;
+    if (!pipeline::is_orientation(s.orientation))
+      throw po::error("--orientation " + s.orientation + ": expected LPS or native");
     return finish("preprocess", pipeline::run_preprocess(s, comm));
   });
 }

@@ -10,6 +10,7 @@
 #include "io/error.h"
 #include "io/file_name.h"
 #include "io/gzip_inflate.h"
+#include "io/mapped_file.h"
 #include "io/nifti_check.h"
 #include "io/nifti_geometry.h"
 
@@ -273,7 +274,9 @@ std::optional<Volume> read_nifti_fast(const fs::path& path) {
   }
   if (!has_suffix(path, ".nii") && !has_suffix(path, ".nii.gz")) return std::nullopt;
   const std::string name = path.string();
-  Bytes file = read_file_bytes(path);
+  // Uncompressed files are mapped, not read: their voxels are then used in place (see
+  // mapped_file.h). gzip files are read whole, as they are inflated into a new buffer anyway.
+  Bytes file = has_suffix(path, ".nii") ? map_file_bytes(path) : read_file_bytes(path);
   unsigned char head[540] = {};
   size_t head_n = std::min(file.size, sizeof head);
   if (is_gzip(file.begin(), file.size)) {

@@ -57,8 +57,10 @@ void check_image(const std::string& id, const io::Volume& image, const Plan& pla
   if (auto bad = io::find_bad_voxels(image)) throw Error(id, "image holds " + *bad);
 }
 
+// `label` and `image` as read (their grids are compared there); `axes` then brings the label to
+// the canonical grid the crop box refers to.
 at::Tensor prepare_label(const std::string& id, const io::Volume& label, const io::Volume& image,
-                         const Plan& plan, const CropBox& box,
+                         const Plan& plan, const AxisMap& axes, const CropBox& box,
                          const std::array<double, 3>& spacing_to,
                          const std::array<int64_t, 3>& size_to) {
   check_4d(id, label.data, "label");
@@ -76,22 +78,25 @@ at::Tensor prepare_label(const std::string& id, const io::Volume& label, const i
     throw Error(id, "label values " + std::to_string(lo) + ".." + std::to_string(hi) +
                         " outside the plan's labels 0.." + std::to_string(plan.num_classes() - 1));
   }
-  return resample(crop(label.data, box).to(at::kByte), label.geometry.spacing, spacing_to, size_to,
-                  Interp::Nearest);
+  const io::Volume canonical = reorient(label, axes);
+  return resample(crop(canonical.data, box).to(at::kByte), canonical.geometry.spacing, spacing_to,
+                  size_to, Interp::Nearest);
 }
 
-// x (K, Z, Y, X) on the plan grid -> the crop box on the original grid -> the whole original
-// grid, `fill` per channel outside the box.
+// x (K, Z, Y, X) on the plan grid -> the crop box on the canonical original grid -> the whole
+// canonical grid, `fill` per channel outside the box -> the original grid's axes.
 at::Tensor to_original(const at::Tensor& x, const PreparedCase& pc,
                        const std::vector<double>& fill) {
   check_4d(pc.id, x, "probabilities");
   if (pc.image.defined() && size_xyz(x) != size_xyz(pc.image)) {
     throw Error(pc.id, "probabilities are not on the case's plan grid");
   }
-  const CropBox box = pc.crop.on(pc.original_size);
-  const at::Tensor on_box = resample(x.to(at::kFloat), pc.geometry.spacing,
-                                     pc.original_geometry.spacing, box.size, Interp::Linear);
-  return uncrop(on_box, pc.crop, pc.original_size, fill);
+  const io::Size3 canonical_size = pc.canonical_size();
+  const CropBox box = pc.crop.on(canonical_size);
+  const at::Tensor on_box =
+      resample(x.to(at::kFloat), pc.geometry.spacing, pc.canonical_geometry().spacing, box.size,
+               Interp::Linear);
+  return undo_reorientation(uncrop(on_box, pc.crop, canonical_size, fill), pc.axes);
 }
 
 nlohmann::json geometry_json(const io::Geometry& g) {
@@ -115,19 +120,23 @@ PreparedCase prepare_case(const std::string& id, const io::Volume& image, const 
   pc.id = id;
   pc.original_geometry = image.geometry;
   pc.original_size = size_xyz(image.data);
-  // Cropping happens on the original grid, before resampling, as in nnU-Net: the box is then
-  // exact in original voxels and restoring is a resample plus a paste.
-  if (plan.crop_to_nonzero) pc.crop = nonzero_box(image.data);
-  const CropBox box = pc.crop.on(pc.original_size);
+  // Reorienting only moves whole axes, so it is exact and comes first: everything after it
+  // (crop box, spacings, the plan grid) is on the canonical axes.
+  pc.axes = axes_for(plan.orientation, image.geometry, pc.original_size);
+  const io::Volume canonical = reorient(image, pc.axes);
+  // Cropping happens on the (canonical) original grid, before resampling, as in nnU-Net: the box
+  // is then exact in original voxels and restoring is a resample plus a paste.
+  if (plan.crop_to_nonzero) pc.crop = nonzero_box(canonical.data);
+  const CropBox box = pc.crop.on(canonical.size());
   std::array<double, 3> spacing_to = plan.target_spacing;
-  if (plan.spatial_dims == 2) spacing_to[2] = image.geometry.spacing[2];
-  const auto& spacing_from = image.geometry.spacing;
+  if (plan.spatial_dims == 2) spacing_to[2] = canonical.geometry.spacing[2];
+  const auto& spacing_from = canonical.geometry.spacing;
   const auto size_to = resampled_size(box.size, spacing_from, spacing_to);
-  pc.geometry = resampled_geometry(cropped_geometry(image.geometry, pc.crop), spacing_to);
+  pc.geometry = resampled_geometry(cropped_geometry(canonical.geometry, pc.crop), spacing_to);
   if (label != nullptr) {
-    pc.label = prepare_label(id, *label, image, plan, pc.crop, spacing_to, size_to);
+    pc.label = prepare_label(id, *label, image, plan, pc.axes, pc.crop, spacing_to, size_to);
   }
-  const at::Tensor x = crop(image.data, pc.crop).to(at::kFloat);
+  const at::Tensor x = crop(canonical.data, pc.crop).to(at::kFloat);
   at::Tensor nonzero;  // the region "zscore_nonzero" normalizes, on the plan grid
   if (needs_nonzero_mask(plan)) {
     nonzero = resample(x.ne(0).any(0, /*keepdim=*/true).to(at::kByte), spacing_from, spacing_to,
@@ -169,6 +178,7 @@ io::Volume map_to_original(const at::Tensor& map, const PreparedCase& pc) {
 nlohmann::json preparation_json(const PreparedCase& pc) {
   return {{"original_size", pc.original_size},
           {"original_geometry", geometry_json(pc.original_geometry)},
+          {"axes", to_json(pc.axes)},
           {"crop", to_json(pc.crop)},
           {"geometry", geometry_json(pc.geometry)}};
 }
@@ -177,6 +187,8 @@ void read_preparation_json(const nlohmann::json& j, PreparedCase& pc) {
   try {
     pc.original_size = j.at("original_size").get<std::array<int64_t, 3>>();
     pc.original_geometry = geometry_from_json(j.at("original_geometry"));
+    // Records written before reorientation existed kept the axes as stored.
+    pc.axes = j.contains("axes") ? axis_map_from_json(j.at("axes")) : AxisMap{};
     pc.crop = crop_box_from_json(j.at("crop"));
     pc.geometry = geometry_from_json(j.at("geometry"));
   } catch (const nlohmann::json::exception& e) {

@@ -11,6 +11,7 @@
 
 #include "io/volume.h"
 #include "pipeline/crop_box.h"
+#include "pipeline/orientation.h"
 #include "pipeline/plan.h"
 
 namespace unetx::pipeline {
@@ -19,14 +20,24 @@ struct PreparedCase {
   std::string id;
   at::Tensor image;  // (C, Z, Y, X) float32, normalized per channel (plan), on the plan grid
   at::Tensor label;  // (1, Z, Y, X) uint8 on the plan grid; undefined when the case has none
-  io::Geometry original_geometry;
+  io::Geometry original_geometry;                  // the grid as read, where outputs go
   std::array<int64_t, 3> original_size{0, 0, 0};  // (x, y, z) voxels of the original grid
-  // The part of the original grid the plan grid covers (plan.crop_to_nonzero); whole() = all.
+  // The original grid's axes permuted/flipped to the plan's orientation (orientation.h): the
+  // "canonical original" grid that the crop box and the plan grid refer to.
+  AxisMap axes;
+  // The part of the canonical original grid the plan grid covers (plan.crop_to_nonzero);
+  // whole() = all.
   CropBox crop;
   io::Geometry geometry;  // the plan grid: origin at the crop's first voxel, same direction
+
+  io::Size3 canonical_size() const { return reoriented_size(original_size, axes); }
+  io::Geometry canonical_geometry() const {
+    return reoriented_geometry(original_geometry, original_size, axes);
+  }
 };
 
-// Crops `image` and `label` (may be null) to the image's nonzero box when plan.crop_to_nonzero,
+// Reorients `image` and `label` (may be null) to plan.orientation (orientation.h), crops them to
+// the image's nonzero box when plan.crop_to_nonzero,
 // resamples them to the plan's target spacing (image linear, label nearest) and normalizes the
 // image per channel as the plan says (normalize.h). With plan.spatial_dims == 2 the z spacing is
 // left as it is (slices are independent samples; only the in-plane spacing is unified). Throws
@@ -38,7 +49,7 @@ PreparedCase prepare_case(const std::string& id, const io::Volume& image, const 
                           const Plan& plan);
 
 // probs: (K, Z, Y, X) on the plan grid of `pc` -> (K, Z0, Y0, X0) float32 on the original grid
-// (linear interpolation). Outside a crop box the case is background: probability 1 for class 0
+// (linear interpolation, then the axes put back as stored). Outside a crop box the case is background: probability 1 for class 0
 // and 0 for the others (0 everywhere when K == 1, a foreground probability).
 at::Tensor restore_to_original(const at::Tensor& probs, const PreparedCase& pc);
 

@@ -12,6 +12,7 @@
 #include "io/image_io.h"
 #include "io/label_io.h"
 #include "pipeline/modality.h"
+#include "pipeline/orientation.h"
 #include "pipeline/statistics.h"
 
 namespace unetx::pipeline {
@@ -174,22 +175,25 @@ nlohmann::json DatasetFingerprint::to_json() const {
           {"axis_aligned_cases", aligned}};
 }
 
-DatasetFingerprint fingerprint_cohort(const io::Cohort& cohort) {
+DatasetFingerprint fingerprint_cohort(const io::Cohort& cohort, const std::string& orientation) {
   std::vector<CaseFingerprint> found;
   std::vector<std::string> dataset;  // dataset.json modalities, read once
   for (const auto& c : cohort.cases) {
     try {
-      const io::Volume image = io::read_channels(c.images);
+      const io::Volume stored = io::read_channels(c.images);
       // A case with a broken spacing fails later on its own; it must not skew the medians.
-      const auto& sp = image.geometry.spacing;
+      const auto& sp = stored.geometry.spacing;
       if (!(sp[0] > 0 && sp[1] > 0 && sp[2] > 0)) continue;
+      // Per-axis statistics are taken on the axes preprocess will give the case.
+      const AxisMap axes = axes_for(orientation, stored.geometry, stored.size());
+      const io::Volume image = reorient(stored, axes);
       if (!found.empty() && static_cast<size_t>(image.channels()) != found.front().modality.size())
         throw Error(c.id, "has " + std::to_string(image.channels()) + " channel(s), the cohort " +
                               std::to_string(found.front().modality.size()));
       if (dataset.size() != static_cast<size_t>(image.channels()))
         dataset = dataset_json_modalities(cohort.source, static_cast<int>(image.channels()));
       std::optional<io::Volume> label;
-      if (c.label) label = io::read_label(*c.label, image);
+      if (c.label) label = reorient(io::read_label(*c.label, stored), axes);
       found.push_back(fingerprint_case(c.id, image, label ? &*label : nullptr,
                                        case_modalities(c, image, dataset)));
     } catch (const std::exception& e) {

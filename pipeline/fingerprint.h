@@ -23,7 +23,7 @@ struct CaseFingerprint {
   std::array<double, 3> spacing{1, 1, 1};  // (x, y, z) mm
   std::array<int64_t, 3> size{0, 0, 0};    // (x, y, z) voxels
   // Voxel axes along the patient axes (direction a signed permutation, within 1e-3): then
-  // "x, y, z" mean the same anatomy in every such case. Cases are not reoriented (Plan::orientation).
+  // whole-axis reorientation (orientation.h) makes "x, y, z" the same anatomy in every such case.
   bool axis_aligned = true;
   CropBox nonzero;                         // bounding box of the nonzero voxels (crop_box.h)
   std::vector<std::string> modality;       // per channel, "" = unknown
@@ -66,8 +66,10 @@ DatasetFingerprint summarize_fingerprints(std::vector<CaseFingerprint> cases);
 // Reads every case of `cohort` and fingerprints it. A case that cannot be read, or has a broken
 // spacing, is left out with a warning (it fails on its own later); a label without foreground
 // only leaves the case's intensities out, with a warning. Throws unetx::Error(cohort source)
-// when no case is usable.
-DatasetFingerprint fingerprint_cohort(const io::Cohort& cohort);
+// when no case is usable. Spacings, sizes and nonzero boxes are recorded on the axes
+// `orientation` gives each case (Plan::orientation: "LPS" or "native"; orientation.h).
+DatasetFingerprint fingerprint_cohort(const io::Cohort& cohort,
+                                      const std::string& orientation = "LPS");
 
 // The median of `v` (mean of the two middle values for an even count); v non-empty.
 double median(std::vector<double> v);

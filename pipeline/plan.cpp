@@ -5,6 +5,7 @@
 #include "io/atomic_file.h"
 #include "io/error.h"
 #include "io/json_file.h"
+#include "pipeline/orientation.h"
 
 namespace unetx::pipeline {
 
@@ -155,7 +156,7 @@ Plan Plan::from_json(const json& j) {
   p.memory_budget_gb = optional<double>(j, "memory_budget_gb", 0.0);
   p.estimated_memory_gb = optional<double>(j, "estimated_memory_gb", 0.0);
   p.fingerprint = optional<json>(j, "fingerprint", json::object());
-  check(p.orientation == "native", "unknown orientation \"" + p.orientation + "\"");
+  check(is_orientation(p.orientation), "unknown orientation \"" + p.orientation + "\"");
   validate(p);
   return p;
 }

@@ -43,7 +43,9 @@ struct Plan {
   // Cases are cropped to the bounding box of their nonzero voxels (over channels) before
   // resampling; the box is kept so predictions land on the full original grid.
   bool crop_to_nonzero = false;
-  // Voxel axes are kept as stored (origin and direction carried along, no reorientation).
+  // "LPS": every case's voxel axes permuted/flipped to the canonical orientation before anything
+  // else (orientation.h; what preprocess plans); "native": axes kept as stored (plans written
+  // before reorientation existed, or `preprocess --orientation native`).
   std::string orientation = "native";
   double memory_budget_gb = 0;     // training memory budget the patch/batch were chosen for
   double estimated_memory_gb = 0;  // estimate for the chosen patch, batch and network

@@ -109,6 +109,7 @@ Plan make_plan(const DatasetFingerprint& f, const PreprocessSettings& s) {
   plan.channel_normalization = channel_schemes(f, s);
   plan.normalization = summary_scheme(plan.channel_normalization);
   plan.crop_to_nonzero = s.crop_to_nonzero;
+  plan.orientation = s.orientation;
   plan.spatial_dims = s.spatial_dims;
   plan.labels = label_names(f.max_label, s.label_names);
 
@@ -139,13 +140,14 @@ Plan make_plan(const DatasetFingerprint& f, const PreprocessSettings& s) {
 
 RunSummary run_preprocess(const PreprocessSettings& s, dist::Communicator& comm) {
   const io::Cohort cohort = io::read_cohort(s.input);
-  const DatasetFingerprint fingerprint = fingerprint_cohort(cohort);
+  const DatasetFingerprint fingerprint = fingerprint_cohort(cohort, s.orientation);
   const auto oblique = std::count_if(fingerprint.cases.begin(), fingerprint.cases.end(),
                                      [](const CaseFingerprint& c) { return !c.axis_aligned; });
-  // Cases keep their voxel axes (no reorientation); spacing medians per axis then mix anatomy.
+  // Whole axes are permuted to LPS, but an oblique residue stays: x, y, z are then only the
+  // nearest patient axes.
   if (oblique > 0)
     spdlog::warn("fingerprint: {} of {} case(s) have voxel axes oblique to the patient axes; "
-                 "cases are not reoriented",
+                 "their axes are matched to the nearest patient axes, not resampled",
                  oblique, fingerprint.cases.size());
   const Plan plan = make_plan(fingerprint, s);
   spdlog::info(

@@ -34,6 +34,7 @@ struct PreprocessSettings {
   std::vector<std::string> normalization;
   double memory_budget_gb = 4.0;  // training memory (GB = 1e9 bytes) patch and batch must fit
   bool crop_to_nonzero = true;
+  std::string orientation = "LPS";  // "LPS" (canonical axes, orientation.h) or "native"
 };
 
 // The plan for a fingerprinted cohort under `settings` (every decision of plan_rules.h, each

@@ -30,11 +30,12 @@ class SlabRestorer {
  public:
   SlabRestorer(const PreparedCase& pc, int64_t classes, bool keep_probabilities)
       : pc_(pc),
-        box_(pc.crop.on(pc.original_size)),
-        scale_(pc.original_geometry.spacing[2] / pc.geometry.spacing[2]),
+        canonical_(pc.canonical_geometry()),
+        box_(pc.crop.on(pc.canonical_size())),
+        scale_(canonical_.spacing[2] / pc.geometry.spacing[2]),
         plan_rows_(pc.image.size(1)),
         box_rows_(box_.size[2]) {
-    const auto& s = pc.original_size;
+    const auto s = pc.canonical_size();
     out_.labels = at::zeros({1, s[2], s[1], s[0]}, at::kByte);  // background
     if (keep_probabilities) {
       // Background outside the box: class 0 certain, or foreground probability 0 when K == 1.
@@ -54,6 +55,10 @@ class SlabRestorer {
   SlabPrediction finish() {
     if (next_ != box_rows_)
       throw Error(pc_.id, "slab-wise inference: the slabs did not cover the volume");
+    // Rows were produced on the canonical axes; the original grid may store them otherwise.
+    out_.labels = undo_reorientation(out_.labels, pc_.axes);
+    if (out_.probs_original.defined())
+      out_.probs_original = undo_reorientation(out_.probs_original, pc_.axes);
     return std::move(out_);
   }
 
@@ -81,7 +86,7 @@ class SlabRestorer {
     at::Tensor rows =
         at::lerp(buf_.index_select(1, at::tensor(lo)), buf_.index_select(1, at::tensor(hi)), w);
     const auto& from = pc_.geometry.spacing;
-    const auto& to = pc_.original_geometry.spacing;
+    const auto& to = canonical_.spacing;
     rows = resample(rows, {from[0], from[1], 1.0}, {to[0], to[1], 1.0},
                     {box_.size[0], box_.size[1], n}, Interp::Linear);
     auto in_box = [&](const at::Tensor& t) {
@@ -89,7 +94,7 @@ class SlabRestorer {
           .slice(2, box_.begin[1], box_.begin[1] + box_.size[1])
           .slice(3, box_.begin[0], box_.begin[0] + box_.size[0]);
     };
-    in_box(out_.labels).copy_(labels_volume(rows, pc_.original_geometry).data);
+    in_box(out_.labels).copy_(labels_volume(rows, canonical_).data);
     if (out_.probs_original.defined()) in_box(out_.probs_original).copy_(rows);
     next_ = end;
     const int64_t needed_from = next_ < box_rows_ ? lower(next_) : buf_end;
@@ -100,7 +105,8 @@ class SlabRestorer {
   }
 
   const PreparedCase& pc_;
-  CropBox box_;  // on the original grid
+  io::Geometry canonical_;  // the original grid on the plan's axes (PreparedCase::axes)
+  CropBox box_;             // on that grid
   double scale_;
   int64_t plan_rows_;
   int64_t box_rows_;
@@ -166,7 +172,7 @@ double whole_volume_bytes(const PreparedCase& pc, int64_t classes,
   const auto& im = pc.image;
   const WindowGrid grid = window_grid({im.size(1), im.size(2), im.size(3)}, options);
   const double padded = static_cast<double>(grid.padded[0] * grid.padded[1] * grid.padded[2]);
-  const auto& s = pc.original_size;
+  const auto s = pc.canonical_size();
   const double original = static_cast<double>(s[0] * s[1] * s[2]);
   return 4.0 * static_cast<double>(classes) * (2.0 * padded + 2.0 * original);
 }
@@ -178,14 +184,14 @@ int64_t band_rows_for_budget(const PreparedCase& pc, int64_t classes,
   const double k = static_cast<double>(classes);
   const double plane = static_cast<double>(grid.size[1] * grid.size[2]);
   const double padded_plane = static_cast<double>(grid.padded[1] * grid.padded[2]);
-  const auto& s = pc.original_size;
+  const auto s = pc.canonical_size();
   const double big_plane =
       static_cast<double>(std::max(s[1], grid.size[1]) * std::max(s[0], grid.size[2]));
   // Per plan row: the band (K + 1 channels); the emitted slab, its crop and the restorer's
   // concatenated buffer (3 K-planes); per original row derived from it (plan/original z
   // spacing of them): the two gathered rows and their blend, then the in-plane resampling's
   // intermediate and result.
-  const double per_original = pc.geometry.spacing[2] / pc.original_geometry.spacing[2];
+  const double per_original = pc.geometry.spacing[2] / pc.canonical_geometry().spacing[2];
   const double per_row = 4.0 * ((k + 1) * padded_plane + 3 * k * plane +
                                 per_original * (3 * k * plane + 2 * k * big_plane));
   const auto rows = static_cast<int64_t>(budget_bytes / per_row);

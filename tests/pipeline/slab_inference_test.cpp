@@ -11,6 +11,7 @@
 #include "models/registry.h"
 #include "pipeline/ensemble.h"
 #include "pipeline/inference.h"
+#include "pipeline/orientation.h"
 
 namespace unetx::pipeline {
 namespace {
@@ -86,8 +87,10 @@ class SlabWisePrediction : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  InferenceModel model(int dims, const std::array<int64_t, 3>& patch, bool crop = false) {
+  InferenceModel model(int dims, const std::array<int64_t, 3>& patch, bool crop = false,
+                       const std::string& orientation = "native") {
     Plan plan;
+    plan.orientation = orientation;
     plan.crop_to_nonzero = crop;
     plan.spatial_dims = dims;
     plan.patch_size = patch;
@@ -166,6 +169,31 @@ TEST_F(SlabWisePrediction, CroppingPlanIsBackgroundOutsideTheBoxOnBothPaths) {
   EXPECT_EQ(p.labels.data.slice(1, 0, 1).max().item<int>(), 0);  // z = 0: outside
   EXPECT_EQ(p.probs_original[0][12].min().item<float>(), 1.0f);  // z = 12: outside
   EXPECT_EQ(p.probs_original.slice(0, 1).slice(1, 12).max().item<float>(), 0.0f);
+}
+
+// The same head stored with other axes (here x <-> z swapped, y reversed) gets the same
+// prediction, put back on its own axes, on both the whole-volume and the slab-wise path.
+TEST_F(SlabWisePrediction, StoredAxesDoNotChangeThePrediction) {
+  InferenceModel m = model(3, {8, 8, 8}, /*crop=*/true, "LPS");
+  const io::Volume canonical = image(/*margin=*/true);
+  AxisMap stored_axes;
+  stored_axes.from = {2, 1, 0};
+  stored_axes.flip = {false, true, false};
+  const io::Volume stored = reorient(canonical, stored_axes);
+  ASSERT_EQ(canonical_axes(stored.geometry), stored_axes);  // its own inverse
+  for (double budget : {0.0, 1e-9}) {
+    InferenceOptions o;
+    o.memory_budget_gb = budget;
+    o.keep_probabilities = true;
+    const CasePrediction a = predict_case(m, "c", canonical, o);
+    const CasePrediction b = predict_case(m, "c", stored, o);
+    EXPECT_EQ(b.slabs > 0, budget > 0);
+    EXPECT_TRUE(b.labels.geometry.same_as(stored.geometry));
+    EXPECT_TRUE(b.labels.data.equal(reorient_data(a.labels.data, stored_axes)));
+    EXPECT_LT((b.probs_original - reorient_data(a.probs_original, stored_axes))
+                  .abs().max().item<double>(), 1e-6);
+    EXPECT_GT(a.labels.data.max().item<int>(), 0);
+  }
 }
 
 TEST_F(SlabWisePrediction, GenerousBudgetKeepsTheWholeVolumePath) {
