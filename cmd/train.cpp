@@ -1,6 +1,8 @@
 // unetx train: parse options, call pipeline::train.
 #include <spdlog/spdlog.h>
 
+#include <iostream>
+
 #include "cmd/cli.h"
 #include "cmd/commands.h"
 #include "pipeline/statistics.h"
@@ -56,6 +58,8 @@ int cmd_train(int argc, char** argv) {
        "the cohort manifest holding the --stratify column; default: PREPROCESSED/manifest.csv")
       ("loader-workers", po::value(&s.loader_workers)->default_value(s.loader_workers),
        "threads preparing batches while the model computes; 0 = in the training thread")
+      ("bucket-mb", po::value(&s.bucket_mb)->default_value(s.bucket_mb),
+       "with several ranks: gradients are averaged in buckets of this many MB, each sent while backward runs")
       ("deterministic", po::bool_switch(&s.deterministic),
        "deterministic kernels only: reruns and resumes give bit-identical weights on the CPU")
       ("resume", po::bool_switch(&s.resume),
@@ -81,10 +85,20 @@ int cmd_train(int argc, char** argv) {
     if (!features.empty()) s.model_options.push_back("features=" + features);
     if (!se.empty()) s.model_options.push_back("se=" + se);
     if (deep_supervision) s.model_options.push_back("deep_supervision=true");
+    if (!(s.bucket_mb > 0)) throw po::error("--bucket-mb must be > 0");
     s.seed = g.seed;
     s.device = g.device;
     pipeline::install_stop_handlers();
-    auto result = pipeline::train(s, comm);
+    pipeline::TrainResult result;
+    try {
+      result = pipeline::train(s, comm);
+    } catch (const std::exception& e) {
+      if (comm.size() == 1) throw;
+      // The other ranks wait in a collective this rank will never join: end them all now.
+      std::cerr << "unetx train: rank " << comm.rank() << " of " << comm.size()
+                << " failed: " << e.what() << "; ending every rank" << std::endl;
+      comm.abort(1);
+    }
     if (result.stopped_on_signal) {
       spdlog::warn("stopped on request; rerun with --resume to continue where it stopped");
       return pipeline::kExitStoppedOnSignal;

@@ -11,6 +11,19 @@
 
 namespace unetx::dist {
 
+// A sum started by Communicator::allreduce_sum_async and not yet known to be finished.
+// Destroying it waits for it, so its buffer is never freed or reused while the transport may
+// still write into it.
+class PendingReduce {
+ public:
+  virtual ~PendingReduce() = default;
+  // Blocks until the sum is in the tensor; later calls return at once.
+  virtual void wait() = 0;
+  // Never blocks: lets the transport move data (MPI progresses only inside its calls) and says
+  // whether the sum has finished.
+  virtual bool test() = 0;
+};
+
 class Communicator {
  public:
   virtual ~Communicator() = default;
@@ -22,6 +35,10 @@ class Communicator {
 
   // In-place sum over all ranks; `t` must be contiguous and identical in shape on every rank.
   virtual void allreduce_sum(at::Tensor& t) = 0;
+  // Starts the same in-place sum and returns at once; `t` must stay alive and untouched until
+  // the returned handle's wait(). Ranks must start their sums in the same order. The default
+  // runs the blocking sum and returns a finished handle.
+  virtual std::unique_ptr<PendingReduce> allreduce_sum_async(at::Tensor& t);
   // In-place copy of root's tensor to every rank.
   virtual void broadcast(at::Tensor& t, int root) = 0;
   virtual void barrier() = 0;

@@ -3,6 +3,7 @@
 #include <mpi.h>
 
 #include <stdexcept>
+#include <utility>
 
 namespace unetx::dist {
 namespace {
@@ -33,6 +34,32 @@ void require_cpu_contiguous(const at::Tensor& t) {
   if (!t.device().is_cpu() || !t.is_contiguous())
     throw std::invalid_argument("MPI communicator needs contiguous CPU tensors");
 }
+
+// An MPI_Iallreduce in flight. Holds a reference to the tensor so its storage outlives the
+// request even if the caller drops its own handle first.
+class MpiPendingReduce final : public PendingReduce {
+ public:
+  MpiPendingReduce(MPI_Request request, at::Tensor buffer)
+      : request_(request), buffer_(std::move(buffer)) {}
+  ~MpiPendingReduce() override {
+    // A destructor must not throw: a failed wait here means the job is already going down.
+    if (request_ != MPI_REQUEST_NULL) MPI_Wait(&request_, MPI_STATUS_IGNORE);
+  }
+  void wait() override {
+    if (request_ == MPI_REQUEST_NULL) return;
+    check(MPI_Wait(&request_, MPI_STATUS_IGNORE), "MPI_Wait (allreduce)");
+  }
+  bool test() override {
+    if (request_ == MPI_REQUEST_NULL) return true;
+    int done = 0;
+    check(MPI_Test(&request_, &done, MPI_STATUS_IGNORE), "MPI_Test (allreduce)");
+    return done != 0;
+  }
+
+ private:
+  MPI_Request request_;
+  at::Tensor buffer_;
+};
 
 }  // namespace
 
@@ -66,6 +93,15 @@ void Mpi::allreduce_sum(at::Tensor& t) {
   check(MPI_Allreduce(MPI_IN_PLACE, t.data_ptr(), static_cast<int>(t.numel()), mpi_type(t), MPI_SUM,
                       MPI_COMM_WORLD),
         "MPI_Allreduce");
+}
+
+std::unique_ptr<PendingReduce> Mpi::allreduce_sum_async(at::Tensor& t) {
+  require_cpu_contiguous(t);
+  MPI_Request request = MPI_REQUEST_NULL;
+  check(MPI_Iallreduce(MPI_IN_PLACE, t.data_ptr(), static_cast<int>(t.numel()), mpi_type(t),
+                       MPI_SUM, MPI_COMM_WORLD, &request),
+        "MPI_Iallreduce");
+  return std::make_unique<MpiPendingReduce>(request, t);
 }
 
 void Mpi::broadcast(at::Tensor& t, int root) {

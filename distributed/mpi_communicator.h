@@ -18,6 +18,8 @@ class Mpi final : public Communicator {
   int local_rank() const override { return local_rank_; }
   std::string backend() const override { return "mpi"; }
   void allreduce_sum(at::Tensor& t) override;
+  // MPI_Iallreduce in place; the handle's test() calls MPI_Test, which is what moves the data.
+  std::unique_ptr<PendingReduce> allreduce_sum_async(at::Tensor& t) override;
   void broadcast(at::Tensor& t, int root) override;
   void barrier() override;
   std::vector<std::string> gather_strings(const std::string& mine, int root) override;

@@ -5,7 +5,7 @@
 
 namespace unetx::pipeline {
 
-uint64_t batch_seed(uint64_t seed, int epoch, int iteration, int rank) {
+uint64_t batch_seed(uint64_t seed, int epoch, int iteration, int sample) {
   // splitmix64 over the four numbers in turn: a cheap, well-mixed hash.
   auto mix = [](uint64_t z) {
     z += 0x9e3779b97f4a7c15ULL;
@@ -15,18 +15,18 @@ uint64_t batch_seed(uint64_t seed, int epoch, int iteration, int rank) {
   };
   uint64_t h = mix(seed);
   for (uint64_t v : {static_cast<uint64_t>(epoch), static_cast<uint64_t>(iteration),
-                     static_cast<uint64_t>(rank)})
+                     static_cast<uint64_t>(sample)})
     h = mix(h ^ v);
   return h;
 }
 
 BatchLoader::BatchLoader(const std::vector<const PreparedCase*>& cases, BatchLoaderOptions options,
-                         uint64_t seed, int epoch, int rank, int first, int end)
+                         uint64_t seed, int epoch, int shard, int first, int end)
     : cases_(cases),
       options_(std::move(options)),
       seed_(seed),
       epoch_(epoch),
-      rank_(rank),
+      shard_(shard),
       end_(end),
       next_to_consume_(first),
       next_to_draw_(first) {
@@ -44,8 +44,15 @@ BatchLoader::~BatchLoader() {
 }
 
 std::pair<at::Tensor, at::Tensor> BatchLoader::draw(int iteration) const {
-  PatchSampler sampler(options_.sampler, batch_seed(seed_, epoch_, iteration, rank_));
-  return sampler.batch(cases_, options_.batch_size);
+  std::vector<at::Tensor> images, labels;
+  for (int j = 0; j < options_.batch_size; ++j) {
+    const int sample = shard_ * options_.batch_size + j;
+    PatchSampler sampler(options_.sampler, batch_seed(seed_, epoch_, iteration, sample));
+    auto [image, label] = sampler.batch(cases_, 1);
+    images.push_back(image);
+    labels.push_back(label);
+  }
+  return {at::cat(images), at::cat(labels)};
 }
 
 void BatchLoader::work() {

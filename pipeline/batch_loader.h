@@ -1,10 +1,13 @@
 // Training batches prepared by background threads while the model computes.
 //
-// Batch i of an epoch is a pure function of (seed, epoch, i, rank): each is drawn by its own
-// PatchSampler seeded from those four numbers. So the workers may finish batches in any order
-// and the loop still sees exactly the batches of a single-threaded run, and a run resumed at
-// iteration i draws what the unbroken run drew there: the loader's position is the iteration
-// index alone.
+// Sample j of the global batch of iteration i is a pure function of (seed, epoch, i, j): each
+// sample is drawn by its own PatchSampler seeded from those four numbers. The loader of shard s
+// with batch size b draws the samples [s b, (s + 1) b) of every global batch, so rank r of a
+// data-parallel job (shard r) draws samples [r b, (r + 1) b), and one rank with batch
+// 2b draws exactly the union of what two ranks with batch b draw. The workers may finish batches
+// in any order and the loop still sees exactly the batches of a single-threaded run, and a run
+// resumed at iteration i draws what the unbroken run drew there: the loader's position is the
+// iteration index alone.
 #pragma once
 
 #include <ATen/ATen.h>
@@ -23,22 +26,23 @@
 
 namespace unetx::pipeline {
 
-// Seed of batch `iteration` of `epoch` on `rank` (a splitmix64 mix, so neighbouring indices give
-// unrelated streams).
-uint64_t batch_seed(uint64_t seed, int epoch, int iteration, int rank);
+// Seed of sample `sample` of the global batch `iteration` of `epoch` (a splitmix64 mix, so
+// neighbouring indices give unrelated streams). Also seeds per-step randomness such as dropout.
+uint64_t batch_seed(uint64_t seed, int epoch, int iteration, int sample);
 
 struct BatchLoaderOptions {
   PatchSamplerOptions sampler;
-  int batch_size = 2;
+  int batch_size = 2;  // samples this loader draws per batch (per rank)
   int workers = 2;   // background threads; 0 = draw each batch in the caller's thread
   int prefetch = 4;  // batches prepared ahead of the one being consumed (bounded memory)
 };
 
 class BatchLoader {
  public:
-  // Batches `first`..`end - 1` of `epoch`, drawn from `cases` (which must outlive the loader).
+  // Batches `first`..`end - 1` of `epoch`, drawn from `cases` (which must outlive the loader);
+  // `shard` (the rank) picks the slice of every global batch, as above.
   BatchLoader(const std::vector<const PreparedCase*>& cases, BatchLoaderOptions options,
-              uint64_t seed, int epoch, int rank, int first, int end);
+              uint64_t seed, int epoch, int shard, int first, int end);
   ~BatchLoader();
   BatchLoader(const BatchLoader&) = delete;
   BatchLoader& operator=(const BatchLoader&) = delete;
@@ -54,7 +58,7 @@ class BatchLoader {
   std::vector<const PreparedCase*> cases_;
   BatchLoaderOptions options_;
   uint64_t seed_;
-  int epoch_, rank_, end_;
+  int epoch_, shard_, end_;
   int next_to_consume_;
   int next_to_draw_;
   std::map<int, std::pair<at::Tensor, at::Tensor>> ready_;

@@ -11,8 +11,9 @@ namespace unetx::pipeline {
 // Rank 0's parameters copied to every rank (before the first step).
 void broadcast_parameters(models::SegmentationModel& model, dist::Communicator& comm);
 
-// Every parameter's gradient replaced by its mean over ranks (a plain per-parameter allreduce;
-// fused buckets overlapping backward are issue 6's).
+// Every parameter's gradient replaced by its mean over ranks: a plain blocking allreduce per
+// parameter after backward, skipping parameters without a gradient (ranks must agree on those).
+// The trainer uses dist::GradientBuckets instead; bench_distributed compares the two.
 void average_gradients(models::SegmentationModel& model, dist::Communicator& comm);
 
 // True on every rank when a stop was requested on any rank (pipeline/stop_request.h); marks the

@@ -5,12 +5,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <map>
 #include <numeric>
 #include <set>
 
+#include "distributed/gradient_buckets.h"
 #include "io/atomic_file.h"
 #include "io/error.h"
 #include "io/manifest.h"
@@ -63,6 +65,33 @@ Validation validate_case(models::SegmentationModel& model, const PreparedCase& c
   const at::Tensor log_probs = probs.clamp_min(1e-8).log().permute({1, 0, 2, 3});
   v.loss = training_loss(s.loss, log_probs, c.label[0].to(at::kLong)).item<double>();
   return v;
+}
+
+// Rank r validates cases r, r + R, r + 2R, ...; the sums are reduced and then broadcast from
+// rank 0, so every rank holds bit-identical means (MPI does not promise that of a sum alone).
+Validation validate_shared(models::SegmentationModel& model,
+                           const std::vector<const PreparedCase*>& cases, const Plan& plan,
+                           const TrainSettings& s, dist::Communicator& comm) {
+  at::Tensor sums = at::zeros({2}, at::kDouble);
+  for (size_t i = static_cast<size_t>(comm.rank()); i < cases.size();
+       i += static_cast<size_t>(comm.size())) {
+    const Validation v = validate_case(model, *cases[i], plan, s);
+    sums[0] += v.dice;
+    sums[1] += v.loss;
+  }
+  if (comm.size() > 1) {
+    comm.allreduce_sum(sums);
+    comm.broadcast(sums, 0);
+  }
+  const double n = static_cast<double>(std::max<size_t>(cases.size(), 1));
+  return {sums[0].item<double>() / n, sums[1].item<double>() / n};
+}
+
+// Test hook for the failure tests (tests/mpi): the rank named by UNETX_TEST_FAIL_RANK throws at
+// its second step, as a rank hitting a real error mid-run would.
+int test_fail_rank() {
+  const char* v = std::getenv("UNETX_TEST_FAIL_RANK");
+  return v ? std::atoi(v) : -1;
 }
 
 std::vector<json> read_log(const fs::path& file, int before_epoch) {
@@ -181,6 +210,9 @@ TrainResult train_split(const TrainSettings& s, const fs::path& out, const Split
       make_optimizer({s.optimizer, s.learning_rate, s.weight_decay}, model->parameters());
   if (resuming) models::load_optimizer_state(last_file, *optimizer);
   broadcast_parameters(*model, comm);
+  dist::GradientBuckets buckets(model->parameters(), comm,
+                                std::max<int64_t>(1, static_cast<int64_t>(s.bucket_mb * (1 << 20))));
+  const int fail_rank = comm.size() > 1 ? test_fail_rank() : -1;
   std::vector<json> log = read_log(out / "train_log.jsonl", at.epoch);
 
   BatchLoaderOptions loader_options;
@@ -216,8 +248,8 @@ TrainResult train_split(const TrainSettings& s, const fs::path& out, const Split
     const double lr = schedule.lr(at.epoch);
     set_learning_rate(*optimizer, lr);
     model->train();
-    BatchLoader loader(train_cases, loader_options, s.seed, at.epoch, comm.rank(), at.iteration,
-                       s.iterations);
+    BatchLoader loader(train_cases, loader_options, s.seed, at.epoch, /*shard=*/comm.rank(),
+                       at.iteration, s.iterations);
     for (; at.iteration < s.iterations; ++at.iteration) {
       if (any_rank_stopping(comm)) {
         spdlog::warn("stop requested (signal {}): saving epoch {} step {} to {}", stop_signal(),
@@ -227,19 +259,17 @@ TrainResult train_split(const TrainSettings& s, const fs::path& out, const Split
         result.stopped_on_signal = true;
         return result;
       }
+      if (comm.rank() == fail_rank && at.iteration == 1)
+        throw std::runtime_error("UNETX_TEST_FAIL_RANK: rank " + std::to_string(comm.rank()) +
+                                 " fails on purpose");
       auto [x, y] = loader.next();
       // Dropout draws from torch's generator: seeded per step like the batch itself.
       torch::manual_seed(batch_seed(~s.seed, at.epoch, at.iteration, comm.rank()));
       at.loss_sum += training_step(*model, *optimizer, s.loss, x.to(device), y.to(device), s.bf16,
-                                   [&] { average_gradients(*model, comm); });
+                                   [&] { buckets.finish(); });
     }
     model->eval();
-    Validation val;
-    for (const auto* c : val_cases) {
-      const Validation v = validate_case(*model, *c, plan, s);
-      val.dice += v.dice / static_cast<double>(val_cases.size());
-      val.loss += v.loss / static_cast<double>(val_cases.size());
-    }
+    const Validation val = validate_shared(*model, val_cases, plan, s, comm);
     schedule.report(val.loss);
     const bool stop = early.update(s.early_stop_on == "dice" ? val.dice : val.loss);
     const double seconds =
@@ -272,6 +302,24 @@ TrainResult train_split(const TrainSettings& s, const fs::path& out, const Split
 
 }  // namespace
 
+namespace {
+
+// Rank 0 makes (and writes) the split first; the other ranks then read the file it wrote, so
+// only rank 0 writes and every rank trains on one split.
+template <typename Make>
+auto root_first(dist::Communicator& comm, const Make& make) -> decltype(make()) {
+  if (comm.size() == 1) return make();
+  if (comm.is_root()) {
+    auto made = make();
+    comm.barrier();
+    return made;
+  }
+  comm.barrier();
+  return make();
+}
+
+}  // namespace
+
 fs::path fold_directory(const fs::path& output, int fold) {
   return output / ("fold_" + std::to_string(fold));
 }
@@ -285,7 +333,9 @@ TrainResult train(const TrainSettings& s, dist::Communicator& comm) {
   for (const auto& c : cases) ids.push_back(c.id);
   fs::create_directories(s.output);
   if (s.folds == 0) {
-    const Split split = load_or_make_split(s.output / "split.json", ids, s.val_fraction, s.seed);
+    const Split split = root_first(comm, [&] {
+      return load_or_make_split(s.output / "split.json", ids, s.val_fraction, s.seed);
+    });
     return train_split(s, s.output, split, plan, cases, comm);
   }
 
@@ -293,8 +343,9 @@ TrainResult train(const TrainSettings& s, dist::Communicator& comm) {
   if (!s.stratify.empty())
     strata = read_strata(s.stratify_manifest.empty() ? s.input / "manifest.csv" : s.stratify_manifest,
                          s.stratify);
-  const Folds folds = load_or_make_folds(s.output / "splits.json", ids, s.folds, s.seed, strata,
-                                         s.stratify);
+  const Folds folds = root_first(comm, [&] {
+    return load_or_make_folds(s.output / "splits.json", ids, s.folds, s.seed, strata, s.stratify);
+  });
   std::vector<int> to_train;
   if (s.fold == kAllFolds) {
     for (int k = 0; k < folds.count(); ++k) to_train.push_back(k);

@@ -7,14 +7,19 @@
 // follows the schedule (pipeline/optimization.h); early stopping watches validation loss or Dice.
 // The last and the best (highest validation Dice) epochs are saved as one-file checkpoints, with
 // the schedule and early-stopping state, and every epoch appends a line to train_log.jsonl.
-// With several ranks, gradients are averaged over ranks after each backward pass.
+// With several ranks (data parallel): rank 0's weights are broadcast at the start; rank r draws
+// samples [r b, (r + 1) b) of every global batch (pipeline/batch_loader.h), so every rank takes
+// the same number of steps and R ranks with batch b see the batches of one rank with batch R b;
+// gradients are summed in fused buckets while backward runs and averaged
+// (distributed/gradient_buckets.h); validation cases are split over the ranks and their Dice and
+// loss reduced, so every rank gets the same values; only rank 0 writes checkpoints, logs, splits.
 //
 // Cross-validation: with `folds` = K the cases are split once into K folds (splits.json, reused
 // by every fold and every rerun); fold k trains on the other folds into <output>/fold_<k>/ and
 // validates on its own cases; kAllFolds trains every fold in turn.
 //
 // Exact resume: every random draw of a step (the patches, their augmentation, dropout) is seeded
-// from (seed, epoch, iteration, rank), so a run's position is its epoch and iteration alone.
+// from (seed, epoch, iteration, sample or rank), so a run's position is its epoch and iteration.
 // SIGTERM / SIGUSR1 / SIGINT (pipeline/stop_request.h) stop the loop after the current step; the
 // checkpoint then records the position inside the epoch, and --resume continues from there to
 // the same weights, bit for bit on the CPU, as a run that was never stopped.
@@ -55,6 +60,7 @@ struct TrainSettings {
   std::string stratify;               // manifest column the folds are stratified on; "" = none
   std::filesystem::path stratify_manifest;  // where that column is; default <input>/manifest.csv
   int loader_workers = 2;             // background threads preparing batches; 0 = inline
+  double bucket_mb = 25.0;            // gradient bucket size (MB = 2^20 bytes) with several ranks
   bool deterministic = false;         // deterministic kernels only (bit-exact CPU reruns)
   bool bf16 = false;                  // bfloat16 autocast
   uint64_t seed = 0;

@@ -6,6 +6,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "distributed/mpi_communicator.h"
 
@@ -48,6 +49,35 @@ void require_cuda_contiguous(const at::Tensor& t) {
     throw std::invalid_argument("NCCL communicator needs contiguous CUDA tensors");
 }
 
+// An ncclAllReduce queued on the communicator's stream, finished when its event is.
+class NcclPendingReduce final : public PendingReduce {
+ public:
+  NcclPendingReduce(cudaEvent_t done, at::Tensor buffer) : done_(done), buffer_(std::move(buffer)) {}
+  ~NcclPendingReduce() override {
+    if (done_) {
+      cudaEventSynchronize(done_);
+      cudaEventDestroy(done_);
+    }
+  }
+  void wait() override {
+    if (!done_) return;
+    check_cuda(cudaEventSynchronize(done_), "cudaEventSynchronize");
+    cudaEventDestroy(done_);
+    done_ = nullptr;
+  }
+  bool test() override {
+    if (!done_) return true;
+    const cudaError_t rc = cudaEventQuery(done_);
+    if (rc == cudaErrorNotReady) return false;
+    check_cuda(rc, "cudaEventQuery");
+    return true;
+  }
+
+ private:
+  cudaEvent_t done_;
+  at::Tensor buffer_;
+};
+
 }  // namespace
 
 struct Nccl::State {
@@ -79,6 +109,17 @@ void Nccl::allreduce_sum(at::Tensor& t) {
                            ncclSum, state_->comm, state_->stream),
              "ncclAllReduce");
   check_cuda(cudaStreamSynchronize(state_->stream), "cudaStreamSynchronize");
+}
+
+std::unique_ptr<PendingReduce> Nccl::allreduce_sum_async(at::Tensor& t) {
+  require_cuda_contiguous(t);
+  check_nccl(ncclAllReduce(t.data_ptr(), t.data_ptr(), static_cast<size_t>(t.numel()), nccl_type(t),
+                           ncclSum, state_->comm, state_->stream),
+             "ncclAllReduce");
+  cudaEvent_t done = nullptr;
+  check_cuda(cudaEventCreateWithFlags(&done, cudaEventDisableTiming), "cudaEventCreate");
+  check_cuda(cudaEventRecord(done, state_->stream), "cudaEventRecord");
+  return std::make_unique<NcclPendingReduce>(done, t);
 }
 
 void Nccl::broadcast(at::Tensor& t, int root) {

@@ -1,5 +1,6 @@
 // The prefetching loader hands out exactly the batches a single-threaded draw would, in order,
-// wherever it starts: what makes multi-threaded loading and mid-epoch resume exact.
+// wherever it starts: what makes multi-threaded loading and mid-epoch resume exact. And every
+// sample of a global batch depends only on its index, so shards of a batch (ranks) split it.
 #include "pipeline/batch_loader.h"
 
 #include <gtest/gtest.h>
@@ -46,9 +47,15 @@ TEST(BatchLoader, WorkersGiveTheBatchesOfAnInlineDrawInOrder) {
   for (int i = 0; i < 6; ++i) {
     auto [x0, y0] = inline_loader.next();
     auto [x1, y1] = threaded.next();
-    // The same as drawing batch i directly from its own seeded sampler.
-    PatchSampler direct(standard_options(0).sampler, batch_seed(42, 3, i, 0));
-    auto [x2, y2] = direct.batch(cases, 3);
+    // The same as drawing each sample j of batch i from its own seeded sampler.
+    std::vector<at::Tensor> xs, ys;
+    for (int j = 0; j < 3; ++j) {
+      PatchSampler direct(standard_options(0).sampler, batch_seed(42, 3, i, j));
+      auto [xj, yj] = direct.batch(cases, 1);
+      xs.push_back(xj);
+      ys.push_back(yj);
+    }
+    const at::Tensor x2 = at::cat(xs), y2 = at::cat(ys);
     EXPECT_TRUE(at::equal(x0, x1)) << "batch " << i;
     EXPECT_TRUE(at::equal(y0, y1)) << "batch " << i;
     EXPECT_TRUE(at::equal(x0, x2)) << "batch " << i;
@@ -63,6 +70,28 @@ TEST(BatchLoader, StartingMidEpochGivesTheSameLaterBatches) {
   BatchLoader resumed(cases, standard_options(2), 7, 0, 1, 3, 5);
   for (int i = 0; i < 3; ++i) whole.next();
   for (int i = 3; i < 5; ++i) EXPECT_TRUE(at::equal(whole.next().first, resumed.next().first));
+}
+
+TEST(BatchLoader, ShardsOfABatchAreSlicesOfTheWholeBatch) {
+  // One loader with batch 4 against shards 0 and 1 with batch 2: samples 0-1 and 2-3.
+  const PreparedCase a = noisy_case("a", 1), b = noisy_case("b", 2), c = noisy_case("c", 3);
+  const std::vector<const PreparedCase*> cases{&a, &b, &c};
+  BatchLoaderOptions whole_options = standard_options(1), shard_options = standard_options(1);
+  whole_options.batch_size = 4;
+  shard_options.batch_size = 2;
+  BatchLoader whole(cases, whole_options, 9, 1, 0, 0, 3);
+  BatchLoader shard0(cases, shard_options, 9, 1, 0, 0, 3);
+  BatchLoader shard1(cases, shard_options, 9, 1, 1, 0, 3);
+  for (int i = 0; i < 3; ++i) {
+    auto [x, y] = whole.next();
+    auto [x0, y0] = shard0.next();
+    auto [x1, y1] = shard1.next();
+    EXPECT_TRUE(at::equal(x.slice(0, 0, 2), x0)) << "batch " << i;
+    EXPECT_TRUE(at::equal(y.slice(0, 0, 2), y0)) << "batch " << i;
+    EXPECT_TRUE(at::equal(x.slice(0, 2, 4), x1)) << "batch " << i;
+    EXPECT_TRUE(at::equal(y.slice(0, 2, 4), y1)) << "batch " << i;
+    EXPECT_FALSE(at::equal(x0, x1)) << "batch " << i;  // the shards draw different samples
+  }
 }
 
 TEST(BatchLoader, AWorkersErrorReachesTheCaller) {
