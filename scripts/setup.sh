@@ -18,6 +18,7 @@ PACKAGES=(
 # `setup.sh --tests` adds what only the test suite needs.
 if [ "${1:-}" = "--tests" ]; then
   PACKAGES+=(chromium)                       # headless browser test of report.html
+  PACKAGES+=(slurm-wlm munge)                # the local SLURM cluster of tests/slurm (label slurm)
 fi
 
 missing=()

@@ -1,12 +1,15 @@
-// The shared cohort loop: failures stay with their case, finished cases are skipped on a rerun,
-// missing inputs are reported without running, and the manifest keeps cohort order.
+// The shared cohort loop: failures stay with their case, finished cases are skipped on a rerun
+// (also after a stop request or a kill), missing inputs are reported without running, and the
+// manifest keeps cohort order.
 #include "pipeline/cohort_runner.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
 
+#include "distributed/work_queue.h"
 #include "io/atomic_file.h"
 #include "io/error.h"
 #include "pipeline/training_data.h"
@@ -91,6 +94,96 @@ TEST(CohortRunner, MissingInputFailsWithoutRunning) {
   EXPECT_EQ(s.failed_ids, std::vector<std::string>{"b"});
   auto rows = io::read_manifest(d / "out/manifest.csv");
   EXPECT_NE(rows[1].status.find("b.in: no such file"), std::string::npos) << rows[1].status;
+}
+
+TEST(CohortRunner, StopRequestLeavesTheRestPendingAndExits75) {
+  const fs::path d = fresh("stop");
+  const io::Cohort cohort = cohort_of(d, {"a", "b", "c", "d"});
+  dist::SingleProcess comm;
+  clear_stop_request();
+  int calls = 0;
+  CohortTask task = counting_task(d / "out", calls);
+  auto inner = task.process;
+  // The signal arrives while b runs: b finishes, c and d are never started.
+  task.process = [inner](const io::Case& c) {
+    if (c.id == "b") request_stop();
+    return inner(c);
+  };
+  RunSummary first = run_cohort(cohort, task, comm);
+  EXPECT_EQ(calls, 2);
+  EXPECT_EQ(first.ok, 2);
+  EXPECT_EQ(first.pending, 2);
+  EXPECT_EQ(first.failed, 0);
+  EXPECT_EQ(first.exit_code(), kExitStoppedOnSignal);
+  auto rows = io::read_manifest(d / "out/manifest.csv");
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[1].status, "ok");
+  EXPECT_EQ(rows[2].status, "pending");
+  EXPECT_EQ(rows[3].case_id, "d");
+
+  // The requeued rerun does exactly the two pending cases.
+  clear_stop_request();
+  calls = 0;
+  RunSummary second = run_cohort(cohort, counting_task(d / "out", calls), comm);
+  EXPECT_EQ(calls, 2);
+  EXPECT_EQ(second.skipped, 2);
+  EXPECT_EQ(second.ok, 4);
+  EXPECT_EQ(second.exit_code(), 0);
+}
+
+TEST(CohortRunner, KilledRunResumesFromItsJournal) {
+  const fs::path d = fresh("killed");
+  const io::Cohort cohort = cohort_of(d, {"a", "b", "c", "d"});
+  const fs::path out = d / "out";
+  clear_stop_request();
+  // A child process dies abruptly (no manifest written) while running c.
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    dist::SingleProcess comm;
+    int calls = 0;
+    CohortTask task = counting_task(out, calls);
+    auto inner = task.process;
+    task.process = [inner](const io::Case& c) {
+      if (c.id == "c") std::_Exit(9);
+      return inner(c);
+    };
+    run_cohort(cohort, task, comm);
+    std::_Exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 9);
+  EXPECT_FALSE(fs::exists(out / "manifest.csv"));
+  EXPECT_TRUE(fs::exists(out / ".journal-rank0.jsonl"));
+  // What a write cut short by the kill leaves behind.
+  io::write_text_atomic(out / "sub" / ".tmp-1234-0-c.out", "half");
+
+  dist::SingleProcess comm;
+  int calls = 0;
+  RunSummary s = run_cohort(cohort, counting_task(out, calls), comm);
+  EXPECT_EQ(calls, 2);  // c and d only: a and b were journalled with their outputs
+  EXPECT_EQ(s.skipped, 2);
+  EXPECT_EQ(s.ok, 4);
+  auto rows = io::read_manifest(out / "manifest.csv");
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[0].columns.at("result"), "a.out");  // the journalled row, columns and all
+  EXPECT_FALSE(fs::exists(out / ".journal-rank0.jsonl"));  // folded into the manifest
+  EXPECT_FALSE(fs::exists(out / "sub" / ".tmp-1234-0-c.out"));
+  EXPECT_TRUE(fs::is_directory(out / "sub"));
+}
+
+TEST(WorkQueue, SingleProcessHandsOutEveryIndexOnceInOrder) {
+  dist::SingleProcess comm;
+  auto queue = dist::make_work_queue(comm, 3);
+  EXPECT_EQ(queue->count(), 3);
+  EXPECT_EQ(queue->next(), std::optional<int64_t>(0));
+  EXPECT_EQ(queue->next(), std::optional<int64_t>(1));
+  EXPECT_EQ(queue->next(), std::optional<int64_t>(2));
+  EXPECT_EQ(queue->next(), std::nullopt);
+  EXPECT_EQ(queue->next(), std::nullopt);
+  EXPECT_EQ(dist::make_work_queue(comm, 0)->next(), std::nullopt);
 }
 
 TEST(TrainingSplit, HoldsOutTheRequestedShareAndIsReused) {
