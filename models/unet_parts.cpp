@@ -5,6 +5,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "models/attribution_mode.h"
 #include "models/flops.h"
 #include "models/unet.h"
 
@@ -25,7 +26,8 @@ nn::Sequential make_stage(const UNetOptions& o, int64_t in, int64_t out, bool wi
     } else if (o.norm() == "group") {
       stage->push_back(nn::GroupNorm(nn::GroupNormOptions(group_count(out), out)));
     }
-    stage->push_back(nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(o.negative_slope())));
+    // Same as nn::LeakyReLU, plus the backward rules guided backprop / DeepLIFT switch to.
+    stage->push_back(AttributionLeakyReLU(o.negative_slope()));
   }
   if (with_dropout && o.dropout() > 0.0) {
     stage->push_back(typename T::Dropout(nn::DropoutOptions(o.dropout())));

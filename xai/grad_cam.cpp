@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "io/error.h"
+#include "xai/gradients.h"
 #include "xai/targets.h"
 
 namespace unetx::xai {
@@ -35,8 +36,9 @@ void check_tap(const models::SegmentationModel& model, const std::string& tap) {
   throw Error("--layer " + tap, "unknown tap; available: " + (list.empty() ? "(none)" : list));
 }
 
-// (B, 1, s...) -> (B, 1, size...) with the linear mode matching the number of spatial dims.
-at::Tensor upsample(const at::Tensor& cam, at::IntArrayRef size) {
+}  // namespace
+
+at::Tensor upsample_map(const at::Tensor& cam, at::IntArrayRef size) {
   if (cam.sizes().slice(2) == size) return cam;
   auto options = F::InterpolateFuncOptions()
                      .size(std::vector<int64_t>(size.begin(), size.end()))
@@ -57,10 +59,8 @@ at::Tensor upsample(const at::Tensor& cam, at::IntArrayRef size) {
   return F::interpolate(cam, options);
 }
 
-}  // namespace
-
 at::Tensor grad_cam(models::SegmentationModel& model, const at::Tensor& input,
-                    const std::string& tap, int64_t target_class) {
+                    const std::string& tap, const Objective& obj) {
   check_tap(model, tap);
   if (input.dim() < 3) throw Error("grad_cam", "input must be (B, C, spatial...)");
   torch::AutoGradMode grad_on(true);
@@ -68,9 +68,7 @@ at::Tensor grad_cam(models::SegmentationModel& model, const at::Tensor& input,
 
   // A leaf that requires grad makes every tap differentiable even when the model's
   // parameters are frozen (or the tap is the input itself).
-  const auto params = model.parameters();
-  const at::Device device = params.empty() ? input.device() : params.front().device();
-  const at::Tensor x = input.detach().to(device).requires_grad_(true);
+  const at::Tensor x = input.detach().to(model_device(model)).requires_grad_(true);
   const at::Tensor logits = model.forward(x);
   const auto it = model.taps().find(tap);
   if (it == model.taps().end()) {
@@ -84,7 +82,7 @@ at::Tensor grad_cam(models::SegmentationModel& model, const at::Tensor& input,
     throw Error("--layer " + tap, "tap is detached from the graph; no gradient flows to it");
   }
 
-  const at::Tensor score = region_score(logits, target_class);
+  const at::Tensor score = obj.scores(logits).sum();
   at::Tensor grad = torch::autograd::grad({score}, {activation}, /*grad_outputs=*/{},
                                           /*retain_graph=*/false, /*create_graph=*/false,
                                           /*allow_unused=*/true)[0];
@@ -96,7 +94,44 @@ at::Tensor grad_cam(models::SegmentationModel& model, const at::Tensor& input,
   for (size_t i = 0; i < space.size(); ++i) space[i] = static_cast<int64_t>(i) + 2;
   const at::Tensor alpha = grad.to(at::kFloat).mean(space, /*keepdim=*/true);
   const at::Tensor cam = (alpha * a).sum(1, /*keepdim=*/true).relu();
-  return upsample(cam, input.sizes().slice(2)).to(input.device()).contiguous();
+  return upsample_map(cam, input.sizes().slice(2)).to(input.device()).contiguous();
+}
+
+at::Tensor grad_cam(models::SegmentationModel& model, const at::Tensor& input,
+                    const std::string& tap, int64_t target_class) {
+  Objective obj;
+  obj.target_class = target_class;
+  return grad_cam(model, input, tap, obj);
+}
+
+std::string default_cam_layer(const models::SegmentationModel& model) {
+  const auto names = model.tap_names();
+  if (std::find(names.begin(), names.end(), "decoder.1") != names.end()) return "decoder.1";
+  return "decoder.0";
+}
+
+std::vector<std::string> stage_taps(const models::SegmentationModel& model) {
+  std::vector<std::string> stages;
+  for (const auto& n : model.tap_names()) {
+    if (n.rfind("encoder.", 0) == 0 || n.rfind("decoder.", 0) == 0 || n == "bottleneck") {
+      stages.push_back(n);
+    }
+  }
+  return stages;
+}
+
+at::Tensor gradcam_method(models::SegmentationModel& model, const at::Tensor& x, const at::Tensor&,
+                          const Objective& obj, const MethodOptions& options) {
+  return grad_cam(model, x, options.layer.empty() ? default_cam_layer(model) : options.layer, obj);
+}
+
+at::Tensor guided_gradcam(models::SegmentationModel& model, const at::Tensor& x,
+                          const at::Tensor& baseline, const Objective& obj,
+                          const MethodOptions& options) {
+  // Both factors must explain the same region: fix it once.
+  const Objective fixed = fix_region(model, x, obj);
+  return guided_backprop(model, x, baseline, fixed, options) *
+         gradcam_method(model, x, baseline, fixed, options);
 }
 
 at::Tensor normalize_map(const at::Tensor& m) {
