@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <cmath>
 #include <limits>
 #include <sstream>
 #include <string>
@@ -17,35 +18,64 @@ at::Tensor entropy(const at::Tensor& probs) {
   return at::xlogy(p, p).sum(0, /*keepdim=*/true).neg().clamp_min(0);
 }
 
-McDropoutResult mc_dropout(const std::function<at::Tensor()>& sample_probs, int samples) {
+double foreground_voxels(const at::Tensor& probs) {
+  const at::Tensor p = probs.detach();
+  if (p.size(0) == 1) return static_cast<double>(p.ge(0.5).sum().item<int64_t>());
+  return static_cast<double>(p.argmax(0).ne(0).sum().item<int64_t>());
+}
+
+double volume_cv(const std::vector<double>& volumes) {
+  if (volumes.size() < 2) return 0.0;
+  double mean = 0.0;
+  for (double v : volumes) mean += v;
+  mean /= static_cast<double>(volumes.size());
+  if (mean == 0.0) return 0.0;
+  double ss = 0.0;
+  for (double v : volumes) ss += (v - mean) * (v - mean);
+  return std::sqrt(ss / static_cast<double>(volumes.size())) / mean;
+}
+
+SampleStatistics sample_statistics(const std::function<at::Tensor()>& sample_probs, int samples) {
   if (samples < 1) {
     throw Error("--samples", "must be at least 1, got " + std::to_string(samples));
   }
   torch::NoGradGuard no_grad;
-  at::Tensor sum_probs;
-  at::Tensor sum_entropy;
+  // Welford: the running mean of identical samples stays bit-identical to them, so p = 0
+  // dropout or identical ensemble members give exactly zero variance and mutual information.
+  at::Tensor mean, m2, mean_entropy;
+  SampleStatistics r;
   for (int t = 0; t < samples; ++t) {
     const at::Tensor p = sample_probs().detach().to(at::kFloat);
-    if (!sum_probs.defined()) {
-      sum_probs = p.clone();
-      sum_entropy = entropy(p);
+    r.foreground_voxels.push_back(foreground_voxels(p));
+    if (!mean.defined()) {
+      mean = p.clone();
+      m2 = at::zeros_like(p);
+      mean_entropy = entropy(p);
       continue;
     }
-    if (p.sizes() != sum_probs.sizes()) {
+    if (p.sizes() != mean.sizes()) {
       std::ostringstream msg;
-      msg << "sample " << t << " has shape " << p.sizes() << ", sample 0 had " << sum_probs.sizes();
+      msg << "sample " << t << " has shape " << p.sizes() << ", sample 0 had " << mean.sizes();
       throw Error("mc_dropout", msg.str());
     }
-    sum_probs.add_(p);
-    sum_entropy.add_(entropy(p));
+    const double w = 1.0 / (t + 1);
+    const at::Tensor delta = p - mean;
+    mean.add_(delta, w);
+    m2.addcmul_(delta, p - mean);
+    const at::Tensor h = entropy(p);
+    mean_entropy.add_(h - mean_entropy, w);
   }
-  McDropoutResult r;
-  r.mean_probs = sum_probs.div_(samples);
-  r.entropy = entropy(r.mean_probs);
+  r.mean_probs = mean;
+  r.entropy = entropy(mean);
   // Jensen makes this >= 0; float rounding can dip a few ulps below.
-  r.mutual_information = (r.entropy - sum_entropy.div_(samples)).clamp_min(0);
+  r.mutual_information = (r.entropy - mean_entropy).clamp_min(0);
+  r.variance = m2.div_(samples).clamp_min_(0).mean(0, /*keepdim=*/true);
   r.mean_entropy = mean_over(r.entropy);
   return r;
+}
+
+McDropoutResult mc_dropout(const std::function<at::Tensor()>& sample_probs, int samples) {
+  return sample_statistics(sample_probs, samples);
 }
 
 double mean_over(const at::Tensor& map, const at::Tensor& mask) {
