@@ -66,6 +66,9 @@ bench: build
 	$(BUILD)/bench/bench_io
 	$(BUILD)/bench/bench_metrics
 	$(BUILD)/bench/bench_evaluate
+	$(BUILD)/bench/bench_distributed
+	$(BUILD)/bench/bench_explain
+	$(BUILD)/bench/bench_uncertainty
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')
