@@ -63,7 +63,7 @@ TEST(CliPreprocess, PlanRecordsTheFingerprintAndEveryDecision) {
   EXPECT_EQ(ct["mean"], fp["channels"][0]["mean"]);
   EXPECT_EQ(ct["std"], fp["channels"][0]["std"]);
   EXPECT_EQ(plan["crop_to_nonzero"], true);
-  EXPECT_EQ(plan["orientation"], "native");
+  EXPECT_EQ(plan["orientation"], "LPS");
   EXPECT_EQ(plan["memory_budget_gb"], 1.0);
   EXPECT_LE(plan["estimated_memory_gb"].get<double>(), 1.0);
   // Patch axes divisible by 2^(levels - 1) of the network the patch allows.
@@ -72,7 +72,8 @@ TEST(CliPreprocess, PlanRecordsTheFingerprintAndEveryDecision) {
     EXPECT_EQ(plan["patch_size"][a].get<int64_t>() % (int64_t{1} << (levels - 1)), 0) << a;
   EXPECT_GE(plan["batch_size"].get<int>(), 2);
 
-  // Each case keeps what maps it back: original grid, crop box, plan grid.
+  // Each case keeps what maps it back: original grid, axis map, crop box (on the canonical
+  // axes), plan grid.
   auto rows = io::read_manifest(d / "p/manifest.csv");
   ASSERT_EQ(rows.size(), 3u);
   ASSERT_EQ(rows[0].columns.at("preparation"), "cases/phantom_0000.json");
@@ -83,7 +84,8 @@ TEST(CliPreprocess, PlanRecordsTheFingerprintAndEveryDecision) {
   EXPECT_NE(slurp(d / "p/cases/phantom_0000.nii").substr(0, 2), "\x1f\x8b");  // not gzip
   for (int a = 0; a < 3; ++a) {
     EXPECT_NEAR(prep["geometry"]["origin"][a].get<double>(), prepared.geometry.origin[a], 1e-4);
-    EXPECT_LE(prep["crop"]["size"][a].get<int64_t>(), original.size()[a]);
+    const int from = prep["axes"]["from"][a].get<int>();
+    EXPECT_LE(prep["crop"]["size"][a].get<int64_t>(), original.size()[from]);
   }
 }
 
