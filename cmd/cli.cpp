@@ -102,20 +102,28 @@ int run_command(CommandLine& cmd, int argc, char** argv, const Body& body) {
     std::cerr << prefix << e.what() << "\n(see `unetx " << cmd.name << " --help`)\n";
     return 2;
   }
+  std::unique_ptr<dist::Communicator> comm;
+  // With several ranks, a rank that fails alone would leave the others waiting in a collective
+  // it never joins: it says which rank it is and ends every rank (Communicator::abort).
+  auto fail = [&](int code, const std::string& message, bool usage) -> int {
+    const bool ranks = comm && comm->size() > 1;
+    std::cerr << prefix;
+    if (ranks) std::cerr << "rank " << comm->rank() << " of " << comm->size() << " failed: ";
+    std::cerr << message << (ranks ? "; ending every rank" : "") << "\n";
+    if (usage) std::cerr << "(see `unetx " << cmd.name << " --help`)\n";
+    if (ranks) comm->abort(code);
+    return code;
+  };
   try {
-    auto comm = dist::make_communicator(g.backend);
+    comm = dist::make_communicator(g.backend);
     pipeline::configure_logging(cmd.name, g.log_level, comm->rank());
     pipeline::configure_compute(g.threads, g.seed);
     return body(g, *comm);
   } catch (const po::error& e) {  // an option value the command checked itself
-    std::cerr << prefix << e.what() << "\n(see `unetx " << cmd.name << " --help`)\n";
-    return 2;
-  } catch (const Error& e) {
-    std::cerr << prefix << e.what() << "\n";
-  } catch (const std::exception& e) {
-    std::cerr << prefix << e.what() << "\n";
+    return fail(2, e.what(), true);
+  } catch (const std::exception& e) {  // unetx::Error and anything else
+    return fail(1, e.what(), false);
   }
-  return 1;
 }
 
 int finish(const std::string& command, const pipeline::RunSummary& summary) {

@@ -14,6 +14,7 @@
 #include "pipeline/evaluate_run.h"
 #include "pipeline/predict_run.h"
 #include "pipeline/preprocess_run.h"
+#include "pipeline/stop_request.h"
 #include "pipeline/trainer.h"
 #include "xai/explain_run.h"
 #include "xai/uncertainty_run.h"
@@ -34,9 +35,17 @@ struct DemoSettings {
   int slabs = 0;    // 0: 8 (held-out demo) or 2 per fold (cross-validation)
 };
 
+// A stop request (SIGTERM, SIGUSR1, Ctrl-C) honoured by a step: the demo ends there with 75.
+struct Stopped {};
+
 int check(const char* step, const pipeline::RunSummary& summary) {
   if (summary.failed > 0) throw Error(step, std::to_string(summary.failed) + " case(s) failed");
+  if (summary.pending > 0) throw Stopped{};
   return 0;
+}
+
+void train_or_stop(const pipeline::TrainSettings& settings, dist::Communicator& comm) {
+  if (pipeline::train(settings, comm).stopped_on_signal) throw Stopped{};
 }
 
 // Step 1 of both modes: the slabs of `manifest` onto the demo's grid.
@@ -81,7 +90,7 @@ int run_cross_validation(const DemoSettings& d, const GlobalOptions& g, dist::Co
   train.folds = d.folds;
   train.fold = pipeline::kAllFolds;
   spdlog::info("step 2/4: train {} folds", d.folds);
-  pipeline::train(train, comm);
+  train_or_stop(train, comm);
 
   pipeline::CrossValidationPredictSettings cv;
   cv.cohort = data.train_manifest;
@@ -123,7 +132,7 @@ int run_demo(const DemoSettings& d, const GlobalOptions& g, dist::Communicator& 
   const fs::path preprocessed = preprocess(d, data.train_manifest, comm);
   const pipeline::TrainSettings train = train_settings(d, g, preprocessed);
   spdlog::info("step 2/6: train");
-  pipeline::train(train, comm);
+  train_or_stop(train, comm);
   const fs::path checkpoint = train.output / "checkpoint_best.pt";
 
   pipeline::PredictSettings predict;
@@ -183,7 +192,13 @@ int cmd_demo(int argc, char** argv) {
        "axial slabs the head is cut into; 0 = 8, or 2 per fold with --folds");
   // clang-format on
   return run_command(cmd, argc, argv, [&](const GlobalOptions& g, dist::Communicator& comm) {
-    return run_demo(d, g, comm);
+    pipeline::install_stop_handlers();
+    try {
+      return run_demo(d, g, comm);
+    } catch (const Stopped&) {
+      spdlog::warn("demo stopped on request");
+      return pipeline::kExitStoppedOnSignal;
+    }
   });
 }
 

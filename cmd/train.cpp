@@ -1,8 +1,6 @@
 // unetx train: parse options, call pipeline::train.
 #include <spdlog/spdlog.h>
 
-#include <iostream>
-
 #include "cmd/cli.h"
 #include "cmd/commands.h"
 #include "pipeline/statistics.h"
@@ -89,16 +87,7 @@ int cmd_train(int argc, char** argv) {
     s.seed = g.seed;
     s.device = g.device;
     pipeline::install_stop_handlers();
-    pipeline::TrainResult result;
-    try {
-      result = pipeline::train(s, comm);
-    } catch (const std::exception& e) {
-      if (comm.size() == 1) throw;
-      // The other ranks wait in a collective this rank will never join: end them all now.
-      std::cerr << "unetx train: rank " << comm.rank() << " of " << comm.size()
-                << " failed: " << e.what() << "; ending every rank" << std::endl;
-      comm.abort(1);
-    }
+    const pipeline::TrainResult result = pipeline::train(s, comm);
     if (result.stopped_on_signal) {
       spdlog::warn("stopped on request; rerun with --resume to continue where it stopped");
       return pipeline::kExitStoppedOnSignal;

@@ -12,6 +12,7 @@
 
 #include "distributed/mpi_communicator.h"
 #include "distributed/work_queue.h"
+#include "mpi_test_main.h"
 #include "io/atomic_file.h"
 #include "pipeline/cohort_runner.h"
 
@@ -160,12 +161,5 @@ int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
   unetx::dist::Mpi mpi;
   unetx::pipeline::comm = &mpi;
-  // Only rank 0 prints results; every rank's failures still set its exit code.
-  if (mpi.rank() != 0) {
-    auto& listeners = ::testing::UnitTest::GetInstance()->listeners();
-    delete listeners.Release(listeners.default_result_printer());
-  }
-  int rc = RUN_ALL_TESTS();
-  mpi.barrier();
-  return rc;
+  return unetx::testing::run_all_tests_on_every_rank(mpi);
 }

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "distributed/communicator.h"
+#include "mpi_test_main.h"
 
 namespace unetx::dist {
 namespace {
@@ -56,12 +57,5 @@ int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
   unetx::dist::Mpi mpi;
   unetx::dist::comm = &mpi;
-  // Only rank 0 prints results; every rank's failures still set its exit code.
-  if (mpi.rank() != 0) {
-    auto& listeners = ::testing::UnitTest::GetInstance()->listeners();
-    delete listeners.Release(listeners.default_result_printer());
-  }
-  int rc = RUN_ALL_TESTS();
-  mpi.barrier();
-  return rc;
+  return unetx::testing::run_all_tests_on_every_rank(mpi);
 }

@@ -1,8 +1,9 @@
 // Main of test_mpi_training, which runs under `mpirun -n 2`: MPI is initialised once for all of
-// its tests, and only rank 0 prints results (every rank's failures still set its exit code).
+// its tests.
 #include <gtest/gtest.h>
 
 #include "distributed/mpi_communicator.h"
+#include "mpi_test_main.h"
 #include "training_mpi_world.h"
 
 namespace unetx::testing {
@@ -15,13 +16,5 @@ int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
   unetx::dist::Mpi mpi;
   unetx::testing::world = &mpi;
-  if (mpi.rank() != 0) {
-    auto& listeners = ::testing::UnitTest::GetInstance()->listeners();
-    delete listeners.Release(listeners.default_result_printer());
-  }
-  const int rc = RUN_ALL_TESTS();
-  // A rank that failed must fail the run even if the other passed: sum the codes.
-  at::Tensor failed = at::full({1}, rc != 0 ? 1 : 0, at::kInt);
-  mpi.allreduce_sum(failed);
-  return failed.item<int>() != 0 ? 1 : 0;
+  return unetx::testing::run_all_tests_on_every_rank(mpi);
 }
