@@ -55,4 +55,17 @@ class LinearHeadModel : public models::SegmentationModel {
   at::Tensor stem_, head_, bias_;
 };
 
+// The worked example of test_grad_cam.cpp: identity stem, logit1 = x0 - 0.5 x1, logit0 = 2.
+inline LinearHeadModel class1_linear_model() {
+  return LinearHeadModel(at::eye(2), torch::tensor({{0.0, 0.0}, {1.0, -0.5}}),
+                         torch::tensor({2.0, 0.0}));
+}
+
+// x0 = [[1,2,3],[4,5,6]], x1 = [[6,1,0],[2,0,3]] as (1, 2, 2, 3): with class1_linear_model,
+// logit1 = [[-2,1.5,3],[3,5,4.5]] vs 2, so the predicted class-1 region is [[0,0,1],[1,1,1]].
+inline at::Tensor sample_input() {
+  return torch::tensor({1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 6.0, 1.0, 0.0, 2.0, 0.0, 3.0})
+      .view({1, 2, 2, 3});
+}
+
 }  // namespace unetx::xai::testing

@@ -8,16 +8,10 @@ namespace unetx::xai {
 namespace {
 
 using testing::LinearHeadModel;
+using testing::sample_input;
 
 // logit1 = x0 - 0.5 x1, logit0 = 2; region R = [[0,0,1],[1,1,1]] (see test_grad_cam.cpp).
-LinearHeadModel linear_model() {
-  return LinearHeadModel(at::eye(2), torch::tensor({{0.0, 0.0}, {1.0, -0.5}}),
-                         torch::tensor({2.0, 0.0}));
-}
-at::Tensor sample_input() {
-  return torch::tensor({1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 6.0, 1.0, 0.0, 2.0, 0.0, 3.0})
-      .view({1, 2, 2, 3});
-}
+LinearHeadModel linear_model() { return testing::class1_linear_model(); }
 Objective fixed_class1(models::SegmentationModel& model, const at::Tensor& x) {
   Objective o;
   o.target_class = 1;

@@ -8,6 +8,7 @@ namespace unetx::xai {
 namespace {
 
 using testing::LinearHeadModel;
+using testing::sample_input;
 
 // Class 0 has constant logit 2; class 1 has logit x0 - 0.5 x1. Stem is the identity, so
 // features == x.
@@ -20,10 +21,6 @@ LinearHeadModel make_model(int dims = 2, int64_t pool = 1, double bias0 = 2.0) {
 //   logit1 = [[-2,1.5,3],[3,5,4.5]] vs 2 -> predicted class-1 region [[0,0,1],[1,1,1]]
 //   dS/dA_k = w1k on the region: alpha = w1 * |R| / N = [1, -0.5] * 4/6 = [2/3, -1/3]
 //   cam = ReLU((2 x0 - x1) / 3) = [[0, 1, 2], [2, 10/3, 3]]
-at::Tensor sample_input() {
-  return torch::tensor({1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 6.0, 1.0, 0.0, 2.0, 0.0, 3.0})
-      .view({1, 2, 2, 3});
-}
 const float kExpected[2][3] = {{0.0f, 1.0f, 2.0f}, {2.0f, 10.0f / 3.0f, 3.0f}};
 
 void expect_cam_2x3(const at::Tensor& cam2d) {

@@ -10,17 +10,11 @@ namespace {
 
 using testing::ConvReluModel;
 using testing::LinearHeadModel;
+using testing::sample_input;
 
 // logit1 = x0 - 0.5 x1 (identity stem), logit0 = 2. See test_grad_cam.cpp: the class-1 region of
 // sample_input() is R = [[0,0,1],[1,1,1]] and f(x) = sum_R (x0 - 0.5 x1) = 3 + 3 + 5 + 4.5 = 15.5.
-LinearHeadModel linear_model() {
-  return LinearHeadModel(at::eye(2), torch::tensor({{0.0, 0.0}, {1.0, -0.5}}),
-                         torch::tensor({2.0, 0.0}));
-}
-at::Tensor sample_input() {
-  return torch::tensor({1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 6.0, 1.0, 0.0, 2.0, 0.0, 3.0})
-      .view({1, 2, 2, 3});
-}
+LinearHeadModel linear_model() { return testing::class1_linear_model(); }
 const at::Tensor& region() {
   static const at::Tensor r = torch::tensor({0.0, 0.0, 1.0, 1.0, 1.0, 1.0}).view({2, 3});
   return r;
