@@ -91,7 +91,7 @@ std::string one_line(std::string s) {
 // indices still to run.
 struct Triage {
   std::vector<io::ManifestRow> rows;
-  std::vector<size_t> todo;
+  std::vector<size_t> to_run;
   int skipped = 0;
 };
 
@@ -110,7 +110,7 @@ Triage triage(const io::Cohort& cohort, const CohortTask& task, const Rows& prev
       row = previous.at(c.id);
       ++t.skipped;
     } else {
-      t.todo.push_back(i);
+      t.to_run.push_back(i);
     }
     t.rows.push_back(std::move(row));
   }
@@ -147,18 +147,18 @@ io::ManifestRow run_one(const io::Case& c, const CohortTask& task) {
 // Draws cases from the shared queue until it is empty or a stop is requested; returns this
 // rank's rows as a JSON array of {"index", "row"}.
 nlohmann::json work_through(const io::Cohort& cohort, const CohortTask& task,
-                            const std::vector<size_t>& todo, dist::Communicator& comm) {
+                            const std::vector<size_t>& to_run, dist::Communicator& comm) {
   nlohmann::json mine = nlohmann::json::array();
   Journal journal(task.output, comm.rank());
   // Each rank's bar counts its own cases against the whole remaining cohort.
-  Progress progress(task.what, static_cast<int64_t>(todo.size()));
+  Progress progress(task.what, static_cast<int64_t>(to_run.size()));
   const std::unique_ptr<dist::WorkQueue> queue =
-      dist::make_work_queue(comm, static_cast<int64_t>(todo.size()));
+      dist::make_work_queue(comm, static_cast<int64_t>(to_run.size()));
   // Checked before drawing: an index drawn is an index this rank will finish.
   while (!stop_requested()) {
     const std::optional<int64_t> k = queue->next();
     if (!k) break;
-    const size_t index = todo[static_cast<size_t>(*k)];
+    const size_t index = to_run[static_cast<size_t>(*k)];
     const io::Case& c = cohort.cases[index];
     io::ManifestRow row = run_one(c, task);
     if (row.status == "ok") journal.add(row);
@@ -201,7 +201,7 @@ RunSummary run_cohort(const io::Cohort& cohort, const CohortTask& task, dist::Co
   // No rank writes (journal or outputs) before every rank has read the previous run's state.
   comm.barrier();
 
-  const nlohmann::json mine = work_through(cohort, task, t.todo, comm);
+  const nlohmann::json mine = work_through(cohort, task, t.to_run, comm);
   auto gathered = comm.gather_strings(mine.dump(), 0);
   if (!comm.is_root()) return {};
   for (const auto& text : gathered)
