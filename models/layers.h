@@ -8,6 +8,9 @@
 #include <cstdint>
 #include <vector>
 
+#include "models/halo_split_conv.h"
+#include "models/sync_batch_norm.h"
+
 namespace unetx::models {
 
 template <int D>
@@ -15,14 +18,14 @@ struct Layers;
 
 template <>
 struct Layers<2> {
-  using Conv = torch::nn::Conv2d;
+  using Conv = HaloSplitConv2d;  // a torch::nn::Conv2d (see halo_split_conv.h)
   using ConvOptions = torch::nn::Conv2dOptions;
   using ConvImpl = torch::nn::Conv2dImpl;
   using ConvTranspose = torch::nn::ConvTranspose2d;
   using ConvTransposeOptions = torch::nn::ConvTranspose2dOptions;
   using InstanceNorm = torch::nn::InstanceNorm2d;
   using InstanceNormOptions = torch::nn::InstanceNorm2dOptions;
-  using BatchNorm = torch::nn::BatchNorm2d;
+  using BatchNorm = SyncBatchNorm2d;  // a torch::nn::BatchNorm2d (see sync_batch_norm.h)
   using BatchNormOptions = torch::nn::BatchNorm2dOptions;
   using Dropout = torch::nn::Dropout2d;
   static torch::nn::UpsampleOptions upsample_x2() {
@@ -45,14 +48,14 @@ struct Layers<2> {
 
 template <>
 struct Layers<3> {
-  using Conv = torch::nn::Conv3d;
+  using Conv = HaloSplitConv3d;  // a torch::nn::Conv3d (see halo_split_conv.h)
   using ConvOptions = torch::nn::Conv3dOptions;
   using ConvImpl = torch::nn::Conv3dImpl;
   using ConvTranspose = torch::nn::ConvTranspose3d;
   using ConvTransposeOptions = torch::nn::ConvTranspose3dOptions;
   using InstanceNorm = torch::nn::InstanceNorm3d;
   using InstanceNormOptions = torch::nn::InstanceNorm3dOptions;
-  using BatchNorm = torch::nn::BatchNorm3d;
+  using BatchNorm = SyncBatchNorm3d;  // a torch::nn::BatchNorm3d (see sync_batch_norm.h)
   using BatchNormOptions = torch::nn::BatchNorm3dOptions;
   using Dropout = torch::nn::Dropout3d;
   static torch::nn::UpsampleOptions upsample_x2() {
