@@ -58,6 +58,8 @@ int cmd_train(int argc, char** argv) {
        "threads preparing batches while the model computes; 0 = in the training thread")
       ("bucket-mb", po::value(&s.bucket_mb)->default_value(s.bucket_mb),
        "with several ranks: gradients are averaged in buckets of this many MB, each sent while backward runs")
+      ("sync-bn", po::bool_switch(&s.sync_batch_norm),
+       "with several ranks and a batch-norm plan (preprocess --norm batch): normalise with the statistics of every rank's samples")
       ("deterministic", po::bool_switch(&s.deterministic),
        "deterministic kernels only: reruns and resumes give bit-identical weights on the CPU")
       ("resume", po::bool_switch(&s.resume),

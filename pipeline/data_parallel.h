@@ -5,6 +5,7 @@
 
 #include "distributed/communicator.h"
 #include "models/segmentation_model.h"
+#include "models/sync_batch_norm.h"
 
 namespace unetx::pipeline {
 
@@ -19,5 +20,20 @@ void average_gradients(models::SegmentationModel& model, dist::Communicator& com
 // True on every rank when a stop was requested on any rank (pipeline/stop_request.h); marks the
 // request locally too, so the caller's later checks agree.
 bool any_rank_stopping(dist::Communicator& comm);
+
+}  // namespace unetx::pipeline
+
+namespace unetx::pipeline {
+
+// Synchronized batch norm's sums (models/sync_batch_norm.h) over the ranks of `comm`.
+class CommunicatorBatchStatistics : public models::BatchStatisticsReducer {
+ public:
+  explicit CommunicatorBatchStatistics(dist::Communicator& comm) : comm_(comm) {}
+  void sum(at::Tensor& t) override { comm_.allreduce_sum(t); }
+  int ranks() const override { return comm_.size(); }
+
+ private:
+  dist::Communicator& comm_;
+};
 
 }  // namespace unetx::pipeline

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <map>
 #include <numeric>
+#include <optional>
 #include <set>
 
 #include "distributed/gradient_buckets.h"
@@ -212,6 +213,9 @@ TrainResult train_split(const TrainSettings& s, const fs::path& out, const Split
   broadcast_parameters(*model, comm);
   dist::GradientBuckets buckets(model->parameters(), comm,
                                 std::max<int64_t>(1, static_cast<int64_t>(s.bucket_mb * (1 << 20))));
+  CommunicatorBatchStatistics batch_statistics(comm);
+  std::optional<models::ScopedBatchNormSync> sync_batch_norm;
+  if (s.sync_batch_norm) sync_batch_norm.emplace(batch_statistics);
   const int fail_rank = comm.size() > 1 ? test_fail_rank() : -1;
   std::vector<json> log = read_log(out / "train_log.jsonl", at.epoch);
 

@@ -61,6 +61,7 @@ struct TrainSettings {
   std::filesystem::path stratify_manifest;  // where that column is; default <input>/manifest.csv
   int loader_workers = 2;             // background threads preparing batches; 0 = inline
   double bucket_mb = 25.0;            // gradient bucket size (MB = 2^20 bytes) with several ranks
+  bool sync_batch_norm = false;       // batch-norm statistics over every rank's samples
   bool deterministic = false;         // deterministic kernels only (bit-exact CPU reruns)
   bool bf16 = false;                  // bfloat16 autocast
   uint64_t seed = 0;

@@ -2,11 +2,13 @@
 // global batch (pipeline::BatchLoader) and averaging gradients in buckets (GradientBuckets),
 // end with the weights of 1 rank trained with batch 2b on the same seed. The network normalises
 // per sample (instance norm), has no dropout, and the loss is a mean over samples (voxel
-// cross-entropy plus per-sample soft Dice), so the two runs compute the same gradient.
+// cross-entropy plus per-sample soft Dice), so the two runs compute the same gradient. With
+// batch norm the same holds only when its statistics are synchronized over the ranks.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include "distributed/gradient_buckets.h"
+#include "models/sync_batch_norm.h"
 #include "models/unet.h"
 #include "pipeline/batch_loader.h"
 #include "pipeline/data_parallel.h"
@@ -40,11 +42,14 @@ torch::Tensor per_sample_loss(const torch::Tensor& logits, const torch::Tensor& 
   return (ce.flatten(1).mean(1) + 1 - dice).mean();
 }
 
-// Weights after `steps` SGD steps with `batch` samples per rank, this process being `shard`.
+// Weights after `steps` SGD steps with `batch` samples per rank, this process being `shard`;
+// `norm` is the network's normalisation ("instance" or "batch").
 std::vector<at::Tensor> train(const std::vector<PreparedCase>& cases, int batch, int shard,
-                              dist::Communicator& comm, int steps) {
+                              dist::Communicator& comm, int steps,
+                              const std::string& norm = "instance") {
   torch::manual_seed(11);  // the same start everywhere (and broadcast from rank 0 anyway)
-  models::ModelPtr model = models::make_unet(models::UNetOptions(1, 2).dims(2).features({4, 8}));
+  models::ModelPtr model =
+      models::make_unet(models::UNetOptions(1, 2).dims(2).features({4, 8}).norm(norm));
   pipeline::broadcast_parameters(*model, comm);
   torch::optim::SGD optimizer(model->parameters(), torch::optim::SGDOptions(0.1).momentum(0.9));
   // Small buckets, so the model's parameters spread over several of them.
@@ -102,6 +107,22 @@ TEST(DataParallelMpi, TwoRanksWithBatchBEqualOneRankWithBatchTwoB) {
     world->allreduce_sum(signed_copy);
     EXPECT_EQ(signed_copy.abs().max().item<float>(), 0.0f);
   }
+}
+
+// Batch norm couples the samples of a batch, so per-rank statistics break the equivalence;
+// synchronized batch norm (statistics and their gradients summed over ranks) restores it.
+TEST(DataParallelMpi, SynchronizedBatchNormMakesTwoRanksEqualOneRankWithBatchTwoB) {
+  ASSERT_EQ(world->size(), 2);
+  const auto cases = make_cases();
+  const int steps = 4, b = 2;
+  dist::SingleProcess alone;
+  const auto single = train(cases, 2 * b, 0, alone, steps, "batch");
+  const auto local = train(cases, b, world->rank(), *world, steps, "batch");
+  EXPECT_GT(max_difference(local, single), 1e-3);  // per-rank statistics: a different run
+  pipeline::CommunicatorBatchStatistics statistics(*world);
+  models::ScopedBatchNormSync sync(statistics);
+  const auto synced = train(cases, b, world->rank(), *world, steps, "batch");
+  EXPECT_LT(max_difference(synced, single), 1e-4);
 }
 
 }  // namespace
