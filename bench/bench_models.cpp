@@ -1,7 +1,7 @@
 // bench_models: forward (inference) and forward + backward (training step without the
 // optimizer) throughput of every network of the zoo at a fixed 2-D and 3-D input, with the
 // ratio to the plain U-Net of the same backbone (absolute numbers depend on the machine; the
-// ratios are what we track).
+// ratios are what we track). Last, batch-1 3-D convolutions with and without the halo split.
 //
 //   bench_models [--threads N] [--quick] [--iters N] [--warmup N]
 //
@@ -17,6 +17,7 @@
 #include "bench/bench_args.h"
 #include "bench/bench_timing.h"
 #include "models/flops.h"
+#include "models/layers.h"
 #include "models/registry.h"
 
 namespace {
@@ -88,6 +89,26 @@ void run_case(const Settings& s, const std::string& title, const std::vector<int
   }
 }
 
+// Batch-1 3-D convolutions (3^3, padding 1) forward + backward: LibTorch's own choice (the
+// native kernel for these sizes) against the halo split of models/halo_split_conv.h.
+void report_batch_one_convolutions(const Settings& s) {
+  std::printf("\nbatch-1 3-D convolution 3^3, forward + backward: plain LibTorch vs halo split\n");
+  for (const auto& [channels, size] : std::vector<std::pair<int64_t, int64_t>>{
+           {8, 32}, {16, 32}, {32, 16}, {64, 8}, {128, 8}}) {
+    torch::manual_seed(0);
+    unetx::models::Layers<3>::Conv conv(
+        unetx::models::Layers<3>::ConvOptions(channels, channels, 3).padding(1));
+    const torch::Tensor x = torch::randn({1, channels, size, size, size}, torch::requires_grad());
+    const double plain = best_seconds(s.warmup, s.iters, [&] {
+      conv->torch::nn::Conv3dImpl::forward(x).sum().backward();
+    });
+    const double split = best_seconds(s.warmup, s.iters, [&] { conv(x).sum().backward(); });
+    std::printf("  %3lld channels, %2lld^3: plain %8.2f ms  halo split %8.2f ms  speed-up %.2fx\n",
+                static_cast<long long>(channels), static_cast<long long>(size), plain * 1e3,
+                split * 1e3, plain / split);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -109,5 +130,6 @@ int main(int argc, char** argv) {
     run_case(s, "3-D, batch 2 x 1x48x48x48, features {16,32,64,128}", {2, 1, 48, 48, 48},
              {16, 32, 64, 128});
   }
+  report_batch_one_convolutions(s);
   return 0;
 }
