@@ -6,7 +6,9 @@
 #      same losses and the same predictions (so the same weights) as the uninterrupted run;
 #   3. a predict job (4 ranks) sent USR1 mid-cohort requeues and finishes; a predict job killed
 #      outright and submitted again finishes too: every case's output and the manifest equal an
-#      uninterrupted run's, and no case finished before the kill is written again.
+#      uninterrupted run's, and no case finished before the kill is written again;
+#   4. chain.sh submits the whole pipeline (preprocess -> train -> predict -> evaluate, explain,
+#      uncertainty) chained with afterok; every job completes and leaves its outputs.
 #
 #   slurm_harness_test.sh UNETX_BINARY REPOSITORY
 #
@@ -153,6 +155,26 @@ done
 same_files "$work/check_a" "$work/pred_c" manifest.csv "${masks[@]}"
 leftovers="$(find "$work/pred_c" -name '.tmp-*' -o -name '.journal-*' | wc -l)"
 [ "$leftovers" -eq 0 ] || fail "temporary or journal files left in pred_c"
+
+echo "== chain.sh: the whole pipeline chained with afterok (at $((SECONDS - start)) s)"
+mapfile -t chain < <(SBATCH_ARGS="${small[*]} --ntasks=2" \
+  PREPROCESS_ARGS="--features 4,8 --patch 16,16,16" \
+  TRAIN_ARGS="--epochs 2 --iterations 2 --val-fraction 0.25 --seed 3" \
+  EXPLAIN_ARGS="--method saliency" UNCERTAINTY_ARGS="--method entropy" \
+  "$repo/slurm/chain.sh" "$work/c/manifest.csv" "$work/chain")
+[ "${#chain[@]}" -eq 6 ] || fail "chain.sh submitted ${#chain[@]} jobs, expected 6: ${chain[*]}"
+chain_ids="$(printf '%s\n' "${chain[@]}" | cut -d' ' -f2 | paste -sd,)"
+wait_until "[ -z \"\$(squeue -h -j $chain_ids 2>/dev/null)\" ]" 600
+for entry in "${chain[@]}"; do
+  read -r stage id <<<"$entry"
+  scontrol show job "$id" | grep -q "JobState=COMPLETED" ||
+    fail "chain stage $stage (job $id) did not complete: $(cat "$work/chain/logs/$stage-$id.log")"
+done
+[ -f "$work/chain/model/checkpoint_best.pt" ] || fail "chain: no checkpoint"
+for out in pred xai unc; do
+  [ "$(grep -c ',ok$' "$work/chain/$out/manifest.csv")" -eq 12 ] || fail "chain: $out not complete"
+done
+[ -f "$work/chain/eval/summary.json" ] || fail "chain: no evaluation summary"
 
 passed=1
 echo "slurm harness: all checks passed in $((SECONDS - start)) s"
