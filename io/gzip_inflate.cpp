@@ -2,17 +2,20 @@
 
 #include <ATen/Parallel.h>
 #include <libdeflate.h>
+#include <sys/mman.h>
 #include <zlib.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
 #include "io/error.h"
 #include "io/gzip_blocks.h"
+#include "io/gzip_parallel.h"
 
 namespace unetx::io {
 namespace {
@@ -89,6 +92,20 @@ Bytes gunzip_blocks(const unsigned char* in, const std::vector<GzipBlock>& block
 
 }  // namespace
 
+std::shared_ptr<unsigned char[]> allocate_bytes(size_t n) {
+  if (n == 0) return nullptr;
+  constexpr size_t kHuge = size_t{2} << 20;
+  if (n >= 4 * kHuge) {
+    const size_t rounded = (n + kHuge - 1) / kHuge * kHuge;
+    if (void* p = std::aligned_alloc(kHuge, rounded)) {
+      ::madvise(p, rounded, MADV_HUGEPAGE);  // only a hint: when refused, 4 KiB pages serve
+      return std::shared_ptr<unsigned char[]>(static_cast<unsigned char*>(p),
+                                              [](unsigned char* q) { std::free(q); });
+    }
+  }
+  return std::shared_ptr<unsigned char[]>(new unsigned char[n]);
+}
+
 bool is_gzip(const unsigned char* bytes, size_t n) {
   return n >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b;
 }
@@ -96,6 +113,9 @@ bool is_gzip(const unsigned char* bytes, size_t n) {
 Bytes gunzip(const unsigned char* in, size_t n, const std::string& name, uint64_t size_hint) {
   if (!is_gzip(in, n)) throw Error(name, "not a gzip stream");
   if (const auto blocks = index_gzip_blocks(in, n)) return gunzip_blocks(in, *blocks, name);
+  // One large member (from ITK, nibabel, gzip): split over the threads when that works out;
+  // on any doubt the parallel path declines and the serial decode below gives the answer.
+  if (auto whole = gunzip_parallel(in, n, size_hint)) return std::move(*whole);
   Decompressor d(libdeflate_alloc_decompressor());
   if (!d) throw Error(name, "out of memory (gzip decompressor)");
   // The first guess: the hint when the trailer agrees with it (mod 2^32, so > 4 GiB works),

@@ -12,6 +12,10 @@
 
 namespace unetx::io {
 
+// `n` uninitialized bytes (null for 0). Buffers of 8 MB and more are asked to use transparent
+// huge pages: inflating into fresh memory otherwise spends a page fault on every 4 KiB.
+std::shared_ptr<unsigned char[]> allocate_bytes(size_t n);
+
 // A byte buffer that is not zero-filled on allocation (a std::vector would memset every
 // decompressed byte once more before libdeflate overwrites it). Shared, so a tensor can borrow
 // the voxels in place (at::from_blob with a deleter holding a copy of `data`).
@@ -19,8 +23,7 @@ struct Bytes {
   std::shared_ptr<unsigned char[]> data;
   size_t size = 0;
 
-  explicit Bytes(size_t n = 0)
-      : data(n ? std::shared_ptr<unsigned char[]>(new unsigned char[n]) : nullptr), size(n) {}
+  explicit Bytes(size_t n = 0) : data(allocate_bytes(n)), size(n) {}
   const unsigned char* begin() const { return data.get(); }
 };
 
@@ -28,8 +31,9 @@ struct Bytes {
 bool is_gzip(const unsigned char* bytes, size_t n);
 
 // Decompresses every gzip member of `in` (concatenated members, as `cat a.gz b.gz` or pigz
-// write them) into one buffer. `size_hint`, when non-zero, is the expected decompressed size
-// (e.g. from a NIfTI header); otherwise the trailer's ISIZE is used. Throws
+// write them) into one buffer; blocked files (io/gzip_blocks.h) and one large member
+// (io/gzip_parallel.h) on the ATen intra-op threads. `size_hint`, when non-zero, is the expected
+// decompressed size (e.g. from a NIfTI header); otherwise the trailer's ISIZE is used. Throws
 // unetx::Error(name, "truncated gzip stream") when the data ends inside a member and
 // unetx::Error(name, "corrupt gzip stream (...)") for bad data or a CRC mismatch.
 Bytes gunzip(const unsigned char* in, size_t n, const std::string& name, uint64_t size_hint = 0);
