@@ -1,14 +1,18 @@
 // unetx explain: parse options, call xai::run_explain.
 #include <algorithm>
 #include <array>
+#include <iostream>
 #include <sstream>
+#include <string>
 #include <vector>
 
 #include "cmd/cli.h"
 #include "cmd/commands.h"
 #include "cmd/inference_options.h"
+#include "io/error.h"
 #include "xai/explain_run.h"
 #include "xai/methods.h"
+#include "xai/targets.h"
 
 namespace unetx::cli {
 namespace {
@@ -31,6 +35,44 @@ std::array<int64_t, 3> parse_extent(const std::string& option, const std::string
     throw po::error("--" + option + " " + text + ": expected N or Z,Y,X voxels, each >= 1");
   return v.size() == 1 ? std::array<int64_t, 3>{v[0], v[0], v[0]}
                        : std::array<int64_t, 3>{v[0], v[1], v[2]};
+}
+
+// The method names of a --method list, each known and given once. Throws unetx::Error.
+void check_methods(const std::string& list) {
+  std::vector<std::string> seen;
+  std::stringstream in(list);
+  std::string name;
+  while (std::getline(in, name, ',')) {
+    if (name.empty()) continue;
+    if (std::find(seen.begin(), seen.end(), name) != seen.end())
+      throw Error("--method " + name, "given twice");
+    xai::find_method(name);
+    seen.push_back(name);
+  }
+  if (seen.empty()) throw Error("--method " + list, "no method given");
+}
+
+// Checks every option that needs no model or case, filling the parsed extents. Returns the
+// one-line message of the first bad one, "" when all are fine.
+std::string option_problem(xai::ExplainSettings& s, const std::string& window,
+                           const std::string& stride) {
+  try {
+    check_methods(s.methods);
+    xai::parse_target(s.target);
+    xai::parse_reduce(s.reduce);
+    s.method.window = parse_extent("window", window);
+    s.method.stride = parse_extent("stride", stride);
+    if (s.method.samples < 1 || s.method.steps < 1 || s.method.batch < 1)
+      return "--samples, --steps and --batch must be at least 1";
+    if (s.target_class < 1)
+      return "--target-class " + std::to_string(s.target_class) +
+             ": must be a foreground class (>= 1)";
+  } catch (const Error& e) {
+    return e.what();
+  } catch (const po::error& e) {
+    return e.what();
+  }
+  return "";
 }
 
 std::string method_help() {
@@ -100,10 +142,11 @@ int cmd_explain(int argc, char** argv) {
   // clang-format on
   add_inference_options(cmd.options, flags);
   return run_command(cmd, argc, argv, [&](const GlobalOptions& g, dist::Communicator& comm) {
-    s.method.window = parse_extent("window", window);
-    s.method.stride = parse_extent("stride", stride);
-    if (s.method.samples < 1 || s.method.steps < 1 || s.method.batch < 1)
-      throw po::error("--samples, --steps and --batch must be at least 1");
+    // A usage error: exit 2 with one line (the cohort is not touched), before any model loads.
+    if (const std::string problem = option_problem(s, window, stride); !problem.empty()) {
+      std::cerr << "unetx explain: " << problem << "\n";
+      return 2;
+    }
     s.inference = to_inference_options(flags);
     s.model_load = to_model_load_options(flags);
     s.device = g.device;

@@ -1,6 +1,8 @@
 // The uncertainty estimators of `unetx uncertainty --method`, one registry: each method turns a
 // prepared case into the mean class probabilities it qualifies, named per-voxel maps and the
-// predicted volume of each of its samples. Adding a method is adding one entry.
+// predicted volume of each of its samples. Adding a method is adding one entry. mc_dropout and
+// tta tile the image once and put the samples of each window through the network together
+// (uncertainty_batched.h); ensemble and the single-pass methods tile it once per network.
 #pragma once
 
 #include <ATen/ATen.h>

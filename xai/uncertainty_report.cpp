@@ -8,8 +8,10 @@
 #include <nlohmann/json.hpp>
 
 #include "io/csv.h"
+#include "io/error.h"
 #include "io/json_file.h"
 #include "xai/calibration.h"
+#include "xai/calibration_pooled.h"
 
 namespace unetx::xai {
 namespace {
@@ -44,8 +46,33 @@ double mean_finite(const std::vector<double>& v) {
   return n ? sum / n : kNaN;
 }
 
-nlohmann::json method_summary(const std::vector<io::ManifestRow>& rows, const std::string& method,
-                              const std::string& map) {
+// Merges the pooled sums of the ok rows that have them; returns how many cases they came from.
+int pool_cases(const std::filesystem::path& output, const std::vector<io::ManifestRow>& rows,
+               const std::string& method, int ece_bins, RankHistogram& h, CalibrationSums& c) {
+  int pooled = 0;
+  c = CalibrationSums(ece_bins);
+  for (const auto& row : rows) {
+    auto it = row.columns.find(method + "_pooled");
+    if (!ok(row) || it == row.columns.end() || it->second.empty()) continue;
+    const std::filesystem::path file = output / it->second;
+    RankHistogram case_h;
+    CalibrationSums case_c;
+    pooled_from_json(io::read_json(file), file.string(), case_h, case_c);
+    if (case_c.bins() != ece_bins) {
+      throw Error(file.string(), "has " + std::to_string(case_c.bins()) +
+                                     " ECE bins, this run uses --ece-bins " +
+                                     std::to_string(ece_bins) + " (remove the output to rerun)");
+    }
+    h.merge(case_h);
+    c.merge(case_c);
+    ++pooled;
+  }
+  return pooled;
+}
+
+nlohmann::json method_summary(const std::filesystem::path& output,
+                              const std::vector<io::ManifestRow>& rows, const std::string& method,
+                              const std::string& map, int ece_bins) {
   std::vector<double> inside, dice, auroc_v, ece_v;
   int cases = 0, with_reference = 0;
   for (const auto& row : rows) {
@@ -59,11 +86,22 @@ nlohmann::json method_summary(const std::vector<io::ManifestRow>& rows, const st
     auroc_v.push_back(parse(row.columns, method + "_auroc"));
     ece_v.push_back(parse(row.columns, method + "_ece"));
   }
+  RankHistogram h;
+  CalibrationSums c;
+  const int pooled = pool_cases(output, rows, method, ece_bins, h, c);
+  int64_t voxels = 0, errors = 0;
+  for (int b = 0; b < c.bins(); ++b) voxels += c.count[b];
+  for (int64_t n : h.positive) errors += n;
   return {{"map", map},
           {"cases", cases},
           {"cases_with_reference", with_reference},
-          {"auroc_mean", number(mean_finite(auroc_v))},
-          {"ece_mean", number(mean_finite(ece_v))},
+          {"auroc_case_mean", number(mean_finite(auroc_v))},
+          {"ece_case_mean", number(mean_finite(ece_v))},
+          {"pooled_cases", pooled},
+          {"pooled_voxels", voxels},
+          {"pooled_error_voxels", errors},
+          {"auroc_pooled", number(h.auroc())},
+          {"ece_pooled", number(c.ece())},
           {"pearson_uncertainty_dice", number(pearson(inside, dice))},
           {"spearman_uncertainty_dice", number(spearman(inside, dice))}};
 }
@@ -108,11 +146,18 @@ void write_uncertainty_tables(const std::filesystem::path& output,
   nlohmann::json summary = {
       {"ece_bins", ece_bins},
       {"ece_confidence", "probability of the predicted class, equal-width bins over [0, 1]"},
-      {"auroc", "voxel uncertainty detecting voxels where prediction != reference, per case, "
-                "mean over cases with both kinds of voxels"},
+      {"auroc", "voxel uncertainty detecting voxels where prediction != reference"},
+      {"auroc_case_mean", "exact AUROC of each case, mean over the cases with both kinds of voxels"},
+      {"ece_case_mean", "ECE of each case, mean over the cases with a reference"},
+      {"auroc_pooled",
+       "one AUROC over every voxel of the cases with a reference, from histograms of " +
+           std::to_string(RankHistogram::kBins) +
+           " bins of u / (1 + u) (u: the voxel uncertainty; ties within a bin count 1/2)"},
+      {"ece_pooled", "one ECE over every voxel of the cases with a reference"},
       {"case_uncertainty", "mean uncertainty inside the predicted structure"},
       {"methods", nlohmann::json::object()}};
-  for (const auto& [method, map] : maps) summary["methods"][method] = method_summary(rows, method, map);
+  for (const auto& [method, map] : maps)
+    summary["methods"][method] = method_summary(output, rows, method, map, ece_bins);
   io::write_json(output / "uncertainty_summary.json", summary);
 }
 

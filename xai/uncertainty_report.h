@@ -22,9 +22,12 @@ std::map<std::string, std::string> score_columns(const std::string& method,
 
 // Writes <output>/uncertainty.csv (case_id, method, map, then score_names()) for the rows whose
 // status is ok, and <output>/uncertainty_summary.json: per method the number of cases and of
-// cases with a reference, the mean over cases of AUROC and ECE, and Pearson's and Spearman's
-// correlation between the case uncertainty (mean inside the predicted structure) and Dice.
-// `maps`: method -> name of its scored map. Both files atomically.
+// cases with a reference, the mean over cases of AUROC and ECE (auroc_case_mean,
+// ece_case_mean), AUROC and ECE pooled over every voxel of those cases (auroc_pooled, ece_pooled,
+// merged from each row's "<method>_pooled" file, calibration_pooled.h), and Pearson's and
+// Spearman's correlation between the case uncertainty (mean inside the predicted structure) and
+// Dice. `maps`: method -> name of its scored map. Both files atomically. Throws unetx::Error
+// naming a pooled file that is unreadable or has other than `ece_bins` bins.
 void write_uncertainty_tables(const std::filesystem::path& output,
                               const std::vector<io::ManifestRow>& rows,
                               const std::vector<std::pair<std::string, std::string>>& maps,

@@ -6,6 +6,7 @@
 
 #include "io/error.h"
 #include "io/image_io.h"
+#include "io/json_file.h"
 #include "io/label_io.h"
 #include "pipeline/ensemble.h"
 #include "pipeline/plan_match.h"
@@ -20,6 +21,11 @@ using References = std::map<std::string, fs::path>;
 fs::path map_file(const fs::path& out, const io::Case& c, const UncertaintyMethod& m,
                   const std::string& map) {
   return out / (c.id + "_" + m.name + "_" + map + ".nii.gz");
+}
+
+// Per case and method: the sums the cohort's pooled AUROC and ECE are merged from.
+fs::path pooled_file(const fs::path& out, const io::Case& c, const UncertaintyMethod& m) {
+  return out / (c.id + "_" + m.name + "_pooled.json");
 }
 
 References read_references(const fs::path& reference) {
@@ -63,6 +69,7 @@ std::vector<std::string> manifest_columns(const std::vector<const UncertaintyMet
   for (const auto* m : methods) {
     for (const auto& map : m->maps) cols.push_back(m->name + "_" + map);
     for (const auto& s : score_names()) cols.push_back(m->name + "_" + s);
+    cols.push_back(m->name + "_pooled");
   }
   return cols;
 }
@@ -89,7 +96,11 @@ std::map<std::string, std::string> run_method(const UncertaintyMethod& m, const 
   in.reference = reference;
   in.foreground_voxels = std::move(r.foreground_voxels);
   in.ece_bins = s.ece_bins;
-  for (auto& kv : score_columns(m.name, score_case(in))) row.insert(kv);
+  const CaseScores scores = score_case(in);
+  const fs::path pooled = pooled_file(s.output, c, m);
+  io::write_json(pooled, pooled_to_json(scores.error_histogram, scores.calibration));
+  row[m.name + "_pooled"] = pipeline::relative_to(pooled, s.output);
+  for (auto& kv : score_columns(m.name, scores)) row.insert(kv);
   return row;
 }
 
@@ -115,8 +126,10 @@ pipeline::RunSummary run_uncertainty(const UncertaintySettings& s, dist::Communi
   task.columns = manifest_columns(methods);
   task.outputs = [&](const io::Case& c) {
     std::vector<fs::path> out;
-    for (const auto* m : methods)
+    for (const auto* m : methods) {
       for (const auto& map : m->maps) out.push_back(map_file(s.output, c, *m, map));
+      out.push_back(pooled_file(s.output, c, *m));
+    }
     return out;
   };
   task.process = [&](const io::Case& c) -> std::map<std::string, std::string> {

@@ -1,8 +1,10 @@
 // `unetx uncertainty`: cohort + checkpoint(s) -> per case and method the voxel maps of the
 // chosen estimators on the original image grid (<case_id>_<method>_<map>.nii.gz, e.g.
-// case1_mc_dropout_entropy.nii.gz), one manifest row per case, <output>/uncertainty.csv with
-// per-case scores per method, and <output>/uncertainty_summary.json (AUROC, ECE and the
-// uncertainty-Dice correlations over the cases with a reference).
+// case1_mc_dropout_entropy.nii.gz), <case_id>_<method>_pooled.json (the case's sums for the
+// cohort-pooled AUROC and ECE), one manifest row per case, <output>/uncertainty.csv with
+// per-case scores per method, and <output>/uncertainty_summary.json (AUROC and ECE per case
+// averaged and pooled over all voxels, and the uncertainty-Dice correlations over the cases
+// with a reference).
 #pragma once
 
 #include <filesystem>

@@ -57,7 +57,11 @@ void score_reference(const CaseScoreInputs& in, const at::Tensor& u, CaseScores&
                         : std::accumulate(dice.begin(), dice.end(), 0.0) /
                               static_cast<double>(dice.size());
   s.auroc = auroc(u, error);
-  s.ece = expected_calibration_error(confidence_of(in.probs), error.logical_not(), in.ece_bins);
+  const at::Tensor confidence = confidence_of(in.probs), correct = error.logical_not();
+  s.ece = expected_calibration_error(confidence, correct, in.ece_bins);
+  s.error_histogram.add(u, error);
+  s.calibration = CalibrationSums(in.ece_bins);
+  s.calibration.add(confidence, correct);
 }
 
 }  // namespace

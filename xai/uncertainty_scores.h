@@ -10,6 +10,8 @@
 #include <limits>
 #include <vector>
 
+#include "xai/calibration_pooled.h"
+
 namespace unetx::xai {
 
 // Voxels of a non-zero label with at least one face neighbour (6 in 3-D) of label 0: the border
@@ -38,6 +40,10 @@ struct CaseScores {
   double auroc = kNaN;  // uncertainty ranking the voxels where labels != reference
   double ece = kNaN;    // confidence = max_k probs (K = 1: max(p, 1 - p)), correct = no error
   int64_t error_voxels = -1;
+  // With a reference: this case's sums for the AUROC and ECE pooled over a cohort's voxels
+  // (error_histogram ranks `uncertainty` of error voxels; calibration has ece_bins bins).
+  RankHistogram error_histogram;
+  CalibrationSums calibration;
 };
 
 // Throws unetx::Error when the shapes of the inputs disagree.

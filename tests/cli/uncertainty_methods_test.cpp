@@ -67,6 +67,9 @@ TEST_F(CliUncertaintyMethods, EveryMethodWritesMapsScoresAndASummary) {
     EXPECT_EQ(row.status, "ok");
     const io::Volume image = io::read_image(*dir_ / "c/images" / (row.case_id + ".nii.gz"));
     for (const auto& [method, maps] : kMethods) {
+      const std::string pooled = row.case_id + "_" + method + "_pooled.json";
+      EXPECT_EQ(row.columns.at(method + "_pooled"), pooled);
+      EXPECT_TRUE(fs::exists(out / pooled)) << pooled;
       for (const auto& map : maps) {
         const std::string file = row.case_id + "_" + method + "_" + map + ".nii.gz";
         EXPECT_EQ(row.columns.at(method + "_" + map), file);
@@ -103,10 +106,16 @@ TEST_F(CliUncertaintyMethods, EveryMethodWritesMapsScoresAndASummary) {
     EXPECT_EQ(m.at("map"), maps.front());
     EXPECT_EQ(m.at("cases"), 3);
     EXPECT_EQ(m.at("cases_with_reference"), 3);
-    const auto& ece = m.at("ece_mean");
-    ASSERT_TRUE(ece.is_number()) << method;
-    EXPECT_TRUE(ece.get<double>() >= 0 && ece.get<double>() <= 1);
-    for (const char* key : {"auroc_mean", "pearson_uncertainty_dice", "spearman_uncertainty_dice"}) {
+    for (const char* key : {"ece_case_mean", "ece_pooled"}) {
+      const auto& ece = m.at(key);
+      ASSERT_TRUE(ece.is_number()) << method << " " << key;
+      EXPECT_TRUE(ece.get<double>() >= 0 && ece.get<double>() <= 1);
+    }
+    // Pooled over every voxel of the 3 cases of 16 x 16 x 8 voxels (the original grid).
+    EXPECT_EQ(m.at("pooled_cases"), 3);
+    EXPECT_EQ(m.at("pooled_voxels"), 3 * 16 * 16 * 8);
+    for (const char* key : {"auroc_case_mean", "auroc_pooled", "pearson_uncertainty_dice",
+                            "spearman_uncertainty_dice"}) {
       const auto& v = m.at(key);
       EXPECT_TRUE(v.is_null() || (v.get<double>() >= -1 && v.get<double>() <= 1)) << key;
     }
@@ -142,10 +151,13 @@ TEST_F(CliUncertaintyMethods, ReferencesComeFromTheManifestOrFromAReferenceCohor
   const auto none = run("none", "");
   EXPECT_EQ(none.at("cases"), 3);
   EXPECT_EQ(none.at("cases_with_reference"), 0);
-  EXPECT_TRUE(none.at("ece_mean").is_null());
+  EXPECT_TRUE(none.at("ece_case_mean").is_null());
+  EXPECT_TRUE(none.at("ece_pooled").is_null());
+  EXPECT_EQ(none.at("pooled_voxels"), 0);
   const auto given = run("given", " --reference " + (*dir_ / "c/manifest.csv").string());
   EXPECT_EQ(given.at("cases_with_reference"), 3);
-  EXPECT_TRUE(given.at("ece_mean").is_number());
+  EXPECT_TRUE(given.at("ece_case_mean").is_number());
+  EXPECT_TRUE(given.at("ece_pooled").is_number());
 }
 
 TEST_F(CliUncertaintyMethods, AnUnknownMethodIsAUsageErrorNamingTheChoices) {
