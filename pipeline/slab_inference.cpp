@@ -14,12 +14,6 @@ namespace {
 
 using Zyx = std::array<int64_t, 3>;
 
-at::Tensor box(const at::Tensor& t, const Zyx& corner, const Zyx& p) {
-  return t.slice(1, corner[0], corner[0] + p[0])
-      .slice(2, corner[1], corner[1] + p[1])
-      .slice(3, corner[2], corner[2] + p[2]);
-}
-
 // Maps finished plan-grid slabs to the original grid as they arrive. The plan grid covers the
 // case's crop box (the whole grid unless the plan crops to the nonzero region); outside it the
 // case is background, as restore_to_original makes it. Linear interpolation along z needs plan
@@ -161,8 +155,8 @@ void sliding_window_slabs(const at::Tensor& image, int64_t out_channels,
     const Zyx& c = grid.starts[i];
     if (c[0] + p[0] > base + band) flush(c[0]);
     const Zyx local{c[0] - base, c[1], c[2]};
-    box(acc, local, p).add_(out * weight);
-    box(weight_sum, local, p).add_(weight);
+    window_box(acc, local, p).add_(out * weight);
+    window_box(weight_sum, local, p).add_(weight);
   });
   flush(n[0]);
 }

@@ -34,13 +34,14 @@ at::Tensor gaussian_1d(int64_t n, double sigma_scale) {
   return (-(x * x) / (2 * sigma * sigma)).exp();
 }
 
-at::Tensor box(const at::Tensor& t, const Zyx& corner, const Zyx& p) {
-  return t.slice(1, corner[0], corner[0] + p[0])
-      .slice(2, corner[1], corner[1] + p[1])
-      .slice(3, corner[2], corner[2] + p[2]);
-}
-
 }  // namespace
+
+at::Tensor window_box(const at::Tensor& t, const std::array<int64_t, 3>& corner_zyx,
+                      const std::array<int64_t, 3>& size_zyx) {
+  return t.slice(1, corner_zyx[0], corner_zyx[0] + size_zyx[0])
+      .slice(2, corner_zyx[1], corner_zyx[1] + size_zyx[1])
+      .slice(3, corner_zyx[2], corner_zyx[2] + size_zyx[2]);
+}
 
 at::Tensor gaussian_importance(const std::array<int64_t, 3>& patch_xyz, double sigma_scale) {
   const auto gz = gaussian_1d(patch_xyz[2], sigma_scale).view({-1, 1, 1});
@@ -95,7 +96,7 @@ void run_windows(const at::Tensor& padded, const WindowGrid& grid, int64_t out_c
   for (size_t first = 0; first < windows.size(); first += options.batch_size) {
     const size_t last = std::min(windows.size(), first + options.batch_size);
     std::vector<at::Tensor> crops;
-    for (size_t i = first; i < last; ++i) crops.push_back(box(padded, windows[i], grid.patch));
+    for (size_t i = first; i < last; ++i) crops.push_back(window_box(padded, windows[i], grid.patch));
     auto batch = at::stack(crops);  // (B, C, pz, py, px)
     if (two_d) batch = batch.squeeze(2);
     auto out = fn(batch);
@@ -125,8 +126,8 @@ at::Tensor sliding_window(const at::Tensor& image, int64_t out_channels,
   auto acc = at::zeros({out_channels, n[0], n[1], n[2]}, x.options());
   auto weight_sum = at::zeros({1, n[0], n[1], n[2]}, x.options());
   run_windows(x, grid, out_channels, options, fn, [&](size_t i, const at::Tensor& out) {
-    box(acc, grid.starts[i], p).add_(out * weight);
-    box(weight_sum, grid.starts[i], p).add_(weight);
+    window_box(acc, grid.starts[i], p).add_(out * weight);
+    window_box(weight_sum, grid.starts[i], p).add_(weight);
   });
   // In place when nothing is differentiated: one K-channel volume fewer at the peak.
   auto result = at::GradMode::is_enabled() ? acc / weight_sum : acc.div_(weight_sum);

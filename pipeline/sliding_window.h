@@ -39,6 +39,10 @@ struct WindowGrid {
   std::vector<std::array<int64_t, 3>> starts;
 };
 
+// The view of t (C, Z, Y, X) at `corner_zyx` of `size_zyx` (a window, or a slab of windows).
+at::Tensor window_box(const at::Tensor& t, const std::array<int64_t, 3>& corner_zyx,
+                      const std::array<int64_t, 3>& size_zyx);
+
 // Windows spaced evenly along each axis so that neighbours overlap by at least `overlap` and the
 // first and last touch the borders; 2-D: every z slice separately. Throws unetx::Error for
 // invalid options.

@@ -13,12 +13,6 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-void check_sizes(const at::Tensor& a, const at::Tensor& b, const char* what) {
-  if (a.numel() != b.numel()) {
-    throw Error(what, std::to_string(a.numel()) + " values but " + std::to_string(b.numel()) +
-                          " labels");
-  }
-}
 
 // Drops pairs with a NaN on either side.
 void finite_pairs(const std::vector<double>& a, const std::vector<double>& b,
@@ -51,6 +45,13 @@ double pearson_finite(const std::vector<double>& x, const std::vector<double>& y
 
 }  // namespace
 
+void check_same_count(const at::Tensor& a, const at::Tensor& b, const char* what) {
+  if (a.numel() != b.numel()) {
+    throw Error(what, std::to_string(a.numel()) + " values but " + std::to_string(b.numel()) +
+                          " labels");
+  }
+}
+
 std::vector<double> average_ranks(const std::vector<double>& values) {
   std::vector<size_t> order(values.size());
   std::iota(order.begin(), order.end(), size_t{0});
@@ -68,7 +69,7 @@ std::vector<double> average_ranks(const std::vector<double>& values) {
 }
 
 double auroc(const at::Tensor& scores, const at::Tensor& positives) {
-  check_sizes(scores, positives, "auroc");
+  check_same_count(scores, positives, "auroc");
   const at::Tensor s = scores.detach().reshape({-1}).to(at::kDouble).contiguous();
   const at::Tensor pos = positives.detach().reshape({-1}).ne(0).contiguous();
   const int64_t n = s.numel();
@@ -97,7 +98,7 @@ double auroc(const at::Tensor& scores, const at::Tensor& positives) {
 
 double expected_calibration_error(const at::Tensor& confidence, const at::Tensor& correct,
                                   int bins) {
-  check_sizes(confidence, correct, "expected_calibration_error");
+  check_same_count(confidence, correct, "expected_calibration_error");
   if (bins < 1) throw Error("--ece-bins", "must be at least 1, got " + std::to_string(bins));
   const at::Tensor c = confidence.detach().reshape({-1}).to(at::kDouble).clamp(0, 1);
   const at::Tensor ok = correct.detach().reshape({-1}).ne(0).to(at::kDouble);

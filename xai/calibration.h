@@ -9,6 +9,9 @@
 
 namespace unetx::xai {
 
+// Throws unetx::Error(what, ...) unless `values` and `labels` hold as many elements.
+void check_same_count(const at::Tensor& values, const at::Tensor& labels, const char* what);
+
 // Area under the ROC curve of `scores` ranking `positives` (non-zero) above the rest: the
 // probability that a random positive scores higher than a random negative, ties counting 1/2
 // (Mann-Whitney U with average ranks). scores and positives: same number of elements, any

@@ -6,18 +6,12 @@
 #include <string>
 
 #include "io/error.h"
+#include "xai/calibration.h"
 
 namespace unetx::xai {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-void check_sizes(const at::Tensor& a, const at::Tensor& b, const char* what) {
-  if (a.numel() != b.numel()) {
-    throw Error(what, std::to_string(a.numel()) + " values but " + std::to_string(b.numel()) +
-                          " labels");
-  }
-}
 
 // bincount of `bins` (long, 1-D) with `n` bins, as int64 counts.
 std::vector<int64_t> counts(const at::Tensor& bins, int n) {
@@ -33,7 +27,7 @@ void add_into(std::vector<T>& to, const std::vector<T>& from) {
 }  // namespace
 
 void RankHistogram::add(const at::Tensor& scores, const at::Tensor& positives) {
-  check_sizes(scores, positives, "auroc histogram");
+  check_same_count(scores, positives, "auroc histogram");
   const at::Tensor u = scores.detach().reshape({-1}).to(at::kDouble).nan_to_num(0).clamp_min(0);
   const at::Tensor pos = positives.detach().reshape({-1}).ne(0);
   // u = +inf gives t = NaN; it belongs in the last bin.
@@ -68,7 +62,7 @@ CalibrationSums::CalibrationSums(int bins) {
 }
 
 void CalibrationSums::add(const at::Tensor& confidence_values, const at::Tensor& correct_values) {
-  check_sizes(confidence_values, correct_values, "expected_calibration_error");
+  check_same_count(confidence_values, correct_values, "expected_calibration_error");
   const int n = bins();
   const at::Tensor c = confidence_values.detach().reshape({-1}).to(at::kDouble).clamp(0, 1);
   const at::Tensor ok = correct_values.detach().reshape({-1}).ne(0);

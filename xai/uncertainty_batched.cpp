@@ -17,12 +17,6 @@ namespace {
 
 using Zyx = std::array<int64_t, 3>;
 
-at::Tensor box(const at::Tensor& t, const Zyx& corner, const Zyx& p) {
-  return t.slice(1, corner[0], corner[0] + p[0])
-      .slice(2, corner[1], corner[1] + p[1])
-      .slice(3, corner[2], corner[2] + p[2]);
-}
-
 // Running statistics over samples (B, K, spatial...) of the same windows, in the order and with
 // the updates of sample_statistics, so both agree bit for bit on one window.
 class Welford {
@@ -84,9 +78,9 @@ std::pair<at::Tensor, at::Tensor> weight_sums(const pipeline::WindowGrid& grid,
                                               const at::TensorOptions& opts) {
   const Zyx& n = grid.padded;
   at::Tensor sum = at::zeros({1, n[0], n[1], n[2]}, opts);
-  for (const auto& s : grid.starts) box(sum, s, grid.patch).add_(weight);
+  for (const auto& s : grid.starts) pipeline::window_box(sum, s, grid.patch).add_(weight);
   at::Tensor inside = at::full_like(sum, std::numeric_limits<float>::infinity());
-  box(inside, grid.pad_lo, grid.size).copy_(box(sum, grid.pad_lo, grid.size));
+  pipeline::window_box(inside, grid.pad_lo, grid.size).copy_(pipeline::window_box(sum, grid.pad_lo, grid.size));
   return {sum, inside};
 }
 
@@ -138,13 +132,13 @@ SampleStatistics windowed_sample_statistics(const at::Tensor& image, int64_t cla
   pipeline::run_windows(x, grid, stats + samples, options, per_window,
                         [&](size_t i, const at::Tensor& out) {
                           const Zyx& s = grid.starts[i];
-                          box(acc, s, p).add_(out.slice(0, 0, stats) * weight);
-                          const at::Tensor share = weight / box(share_den, s, p);
+                          pipeline::window_box(acc, s, p).add_(out.slice(0, 0, stats) * weight);
+                          const at::Tensor share = weight / pipeline::window_box(share_den, s, p);
                           volumes.add_((out.slice(0, stats) * share)
                                            .sum({1, 2, 3}, false, at::kDouble));
                         });
   acc.div_(wsum);
-  const at::Tensor v = box(acc, grid.pad_lo, grid.size).contiguous();
+  const at::Tensor v = pipeline::window_box(acc, grid.pad_lo, grid.size).contiguous();
   SampleStatistics r;
   r.mean_probs = v.slice(0, 0, classes).contiguous();
   r.entropy = entropy(r.mean_probs);
