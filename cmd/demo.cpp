@@ -32,7 +32,7 @@ struct DemoSettings {
   double spacing = 2.0;
   int dims = 2;
   int folds = 0;    // > 0: K-fold cross-validation over every slab instead of fixed held-out slabs
-  int slabs = 0;    // 0: 8 (held-out demo) or 2 per fold (cross-validation)
+  int slabs = 0;    // 0: 8 (held-out demo) or 4 per fold (cross-validation)
 };
 
 // A stop request (SIGTERM, SIGUSR1, Ctrl-C) honoured by a step: the demo ends there with 75.
@@ -79,9 +79,10 @@ int run_cross_validation(const DemoSettings& d, const GlobalOptions& g, dist::Co
   pipeline::DemoDataSettings data_settings;
   data_settings.templates = d.templates;
   data_settings.output = d.output / "data";
-  data_settings.slabs = d.slabs > 0 ? d.slabs : 2 * d.folds;
+  data_settings.slabs = d.slabs > 0 ? d.slabs : 4 * d.folds;
   data_settings.held_out.clear();
   data_settings.brain_range_only = true;
+  data_settings.level_bands = data_settings.slabs / d.folds;
   const pipeline::DemoData data = pipeline::make_demo_data(data_settings);
   spdlog::info("step 1/4: preprocess");
   const fs::path preprocessed = preprocess(d, data.train_manifest, comm);
@@ -89,6 +90,8 @@ int run_cross_validation(const DemoSettings& d, const GlobalOptions& g, dist::Co
   pipeline::TrainSettings train = train_settings(d, g, preprocessed);
   train.folds = d.folds;
   train.fold = pipeline::kAllFolds;
+  train.stratify = "level";
+  train.stratify_manifest = data.train_manifest;
   spdlog::info("step 2/4: train {} folds", d.folds);
   train_or_stop(train, comm);
 
@@ -189,7 +192,7 @@ int cmd_demo(int argc, char** argv) {
       ("folds", po::value(&d.folds)->default_value(0),
        "K-fold slab-wise cross-validation over the whole head (prints Dice mean ± std over folds)")
       ("slabs", po::value(&d.slabs)->default_value(0),
-       "axial slabs the head is cut into; 0 = 8, or 2 per fold with --folds");
+       "axial slabs the head is cut into; 0 = 8, or 4 per fold with --folds (folds stratified on the slab's axial band)");
   // clang-format on
   return run_command(cmd, argc, argv, [&](const GlobalOptions& g, dist::Communicator& comm) {
     pipeline::install_stop_handlers();

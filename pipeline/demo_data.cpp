@@ -55,15 +55,17 @@ DemoData make_demo_data(const DemoDataSettings& s) {
     if (!fs::exists(image_file)) io::write_image(slab(head, z0, d), image_file);
     if (!fs::exists(label_file)) io::write_image(slab(mask, z0, d), label_file);
     const bool held = std::find(s.held_out.begin(), s.held_out.end(), k) != s.held_out.end();
+    const int level = k * std::max(1, s.level_bands) / s.slabs;
     (held ? test : train)
-        .push_back(
-            {id,
-             {{"image", "../images/" + id + ".nii.gz"}, {"label", "../labels/" + id + ".nii.gz"}},
-             "ok"});
+        .push_back({id,
+                    {{"image", "../images/" + id + ".nii.gz"},
+                     {"label", "../labels/" + id + ".nii.gz"},
+                     {"level", std::to_string(level)}},
+                    "ok"});
   }
   fs::create_directories(s.output);
-  io::write_manifest(s.output / "train", {"image", "label"}, train);
-  io::write_manifest(s.output / "test", {"image", "label"}, test);
+  io::write_manifest(s.output / "train", {"image", "label", "level"}, train);
+  io::write_manifest(s.output / "test", {"image", "label", "level"}, test);
   spdlog::info("demo data: Colin27 cut into {} axial slabs of {} slices; {} train, {} held out",
                s.slabs, depth, train.size(), test.size());
   return {s.output / "train" / "manifest.csv", s.output / "test" / "manifest.csv"};

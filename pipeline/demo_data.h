@@ -16,6 +16,10 @@ struct DemoDataSettings {
   // Cut only the axial range that holds brain: every slab is then a brain-extraction case (a
   // slab above the brain has an empty reference, where any false positive scores Dice 0).
   bool brain_range_only = false;
+  // The training manifest's `level` column: the slab's axial band, 0 (inferior) .. bands-1.
+  // Cross-validation stratifies its folds on it, so slabs of one band (neighbours, with
+  // similar anatomy) land in different folds and every fold trains on every part of the head.
+  int level_bands = 1;
 };
 
 struct DemoData {
