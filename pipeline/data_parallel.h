@@ -1,5 +1,6 @@
 // What the ranks of a data-parallel training job agree on: one set of starting weights, the
-// averaged gradient of every step, and the step at which they all stop when any of them is
+// averaged gradient of every step, batch-norm statistics with --sync-bn, and the step at which
+// they all stop when any of them is
 // signalled. With one rank each is a no-op (or a local check).
 #pragma once
 
@@ -20,10 +21,6 @@ void average_gradients(models::SegmentationModel& model, dist::Communicator& com
 // True on every rank when a stop was requested on any rank (pipeline/stop_request.h); marks the
 // request locally too, so the caller's later checks agree.
 bool any_rank_stopping(dist::Communicator& comm);
-
-}  // namespace unetx::pipeline
-
-namespace unetx::pipeline {
 
 // Synchronized batch norm's sums (models/sync_batch_norm.h) over the ranks of `comm`.
 class CommunicatorBatchStatistics : public models::BatchStatisticsReducer {
