@@ -1,7 +1,6 @@
 // What the ranks of a data-parallel training job agree on: one set of starting weights, the
 // averaged gradient of every step, batch-norm statistics with --sync-bn, and the step at which
-// they all stop when any of them is
-// signalled. With one rank each is a no-op (or a local check).
+// they all stop when any of them is signalled. With one rank each is a no-op (or a local check).
 #pragma once
 
 #include "distributed/communicator.h"
