@@ -44,15 +44,15 @@ struct SyncBatchNormFunction : public torch::autograd::Function<SyncBatchNormFun
     const torch::Tensor mean = stats.narrow(0, 0, channels) / count;
     const torch::Tensor var = (stats.narrow(0, channels, channels) / count - mean * mean).clamp_min(0);
     const torch::Tensor invstd = (var + eps).rsqrt();
+    const double n = count.item<double>();  // samples per channel over every rank
     {
       torch::NoGradGuard no_grad;
-      const double n = count.item<double>();
       running_mean.mul_(1 - momentum).add_(mean * momentum);
       running_var.mul_(1 - momentum).add_(var * (momentum * n / std::max(n - 1, 1.0)));
     }
     torch::Tensor xhat = (x - per_channel(mean, x)) * per_channel(invstd, x);
     ctx->save_for_backward({xhat, invstd, weight});
-    ctx->saved_data["count"] = count.item<double>();
+    ctx->saved_data["count"] = n;
     ctx->saved_data["has_bias"] = bias.defined();
     if (weight.defined()) xhat = xhat * per_channel(weight, x);
     return bias.defined() ? xhat + per_channel(bias, x) : xhat;
@@ -70,7 +70,7 @@ struct SyncBatchNormFunction : public torch::autograd::Function<SyncBatchNormFun
     // The input gradient needs the global sums; weight and bias keep this rank's share.
     torch::Tensor sums = torch::cat({local_dy, local_dy_xhat});
     reinterpret_cast<BatchStatisticsReducer*>(ctx->saved_data["reducer"].toInt())->sum(sums);
-    const double n = ctx->saved_data["count"].toDouble();
+    const double n = ctx->saved_data["count"].toDouble();  // as in forward
     const torch::Tensor mean_dy = sums.narrow(0, 0, channels) / n;
     const torch::Tensor mean_dy_xhat = sums.narrow(0, channels, channels) / n;
     torch::Tensor scale = weight.defined() ? invstd * weight : invstd;
