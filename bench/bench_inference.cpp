@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -118,12 +119,12 @@ void print_probability_memory(const unetx::bench::BenchArgs& args, int64_t patch
     pl::PreparedCase small = tall;
     small.image = tall.image.slice(1, 0, 2 * patch).contiguous();
     small.original_size[2] = 2 * patch;
-    pl::predict_slabs(small, classes, sw, band, fn, false);
+    pl::predict_slabs(small, classes, sw, band, fn, {});
   }
   const double before = status_mb("VmRSS:");
   // Slab-wise first: memory the whole-volume path frees may stay resident and would count.
   const Measurement slabs =
-      measure(args, [&] { pl::predict_slabs(tall, classes, sw, band, fn, false); });
+      measure(args, [&] { pl::predict_slabs(tall, classes, sw, band, fn, {}); });
   const Measurement whole = measure(args, [&] {
     const at::Tensor probs = pl::sliding_window(tall.image, classes, sw, fn);
     pl::labels_volume(pl::restore_to_original(probs, tall), tall.original_geometry);
@@ -135,6 +136,19 @@ void print_probability_memory(const unetx::bench::BenchArgs& args, int64_t patch
       4.0 * classes * size[0] * size[1] * size[2] / 1e6, before, whole.peak_mb - before,
       static_cast<long long>(band), slabs.peak_mb - before,
       (slabs.peak_mb - before) / (whole.peak_mb - before), slabs.seconds / whole.seconds);
+  // Saved probabilities (predict --save-probabilities) of the slab-wise path: anonymous memory
+  // (what cannot be paged out without swap) held with them, in memory vs in a scratch mapping.
+  const std::filesystem::path scratch = std::filesystem::temp_directory_path();
+  auto held_mb = [&](const pl::ProbabilityOutput& kept) {
+    const double anon_before = status_mb("RssAnon:");
+    const pl::SlabPrediction p = pl::predict_slabs(tall, classes, sw, band, fn, kept);
+    return status_mb("RssAnon:") - anon_before;
+  };
+  const double in_memory = held_mb({true, {}}), mapped = held_mb({true, scratch});
+  std::printf(
+      "  kept probabilities, anonymous memory held with them: in memory %.0f MB, scratch "
+      "mapping in %s %.0f MB; ratio %.3f\n",
+      in_memory, scratch.c_str(), mapped, mapped / std::max(in_memory, 1.0));
 }
 
 // The 3-D U-Net on `shape`: the network alone, the whole-volume and slab-wise paths, and TTA on
@@ -203,7 +217,7 @@ void print_unet_throughput(const unetx::bench::BenchArgs& args, const Shape& sha
   const Measurement m_whole = measure(args, [&] { whole(none); });
   const Measurement m_slab = measure(args, [&] {
     pl::predict_slabs(pc, shape.classes, sw, band, pl::probability_window_fn(nets, plan, none),
-                      false);
+                      {});
   });
   const Measurement m_row = measure(args, [&] { whole_on(row_of_windows, none); });
   const Measurement m_tta = measure(args, [&] { whole_on(row_of_windows, all); });

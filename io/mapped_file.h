@@ -17,4 +17,12 @@ namespace unetx::io {
 // unetx::Error(path, ...) when the file cannot be opened or mapped.
 Bytes map_file_bytes(const std::filesystem::path& path);
 
+// `size` zero bytes backed by an unnamed file in `dir` (shared mapping), not by memory: the
+// kernel writes touched pages back to the file and may drop them, so a buffer far larger than
+// the free memory (the class probabilities of a whole CT) can be filled piece by piece. The
+// file has no name from the start (O_TMPFILE, or unlinked at once where the file system lacks
+// it), so nothing is left behind when the process dies. Pick `dir` on a disk, not a tmpfs.
+// Throws unetx::Error(dir, ...) when the file cannot be created, sized or mapped.
+Bytes map_scratch_bytes(size_t size, const std::filesystem::path& dir);
+
 }  // namespace unetx::io

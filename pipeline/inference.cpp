@@ -157,7 +157,8 @@ CasePrediction predict_case(const Networks& networks, const Plan& plan, const st
   if (budget > 0 && whole_volume_bytes(out.prepared, classes, sw) > budget) {
     SlabPrediction s = predict_slabs(out.prepared, classes, sw,
                                      band_rows_for_budget(out.prepared, classes, sw, budget), fn,
-                                     options.keep_probabilities);
+                                     {options.keep_probabilities,
+                                      options.probabilities_scratch_dir});
     out.probs_original = s.probs_original;
     out.labels = io::Volume{s.labels, out.prepared.original_geometry, {}};
     out.slabs = s.slabs;

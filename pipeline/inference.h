@@ -33,6 +33,10 @@ struct InferenceOptions {
   // Slab-wise path only: also assemble CasePrediction::probs_original (K float32 volumes on the
   // original grid, beyond the budget). The whole-volume path always returns its probabilities.
   bool keep_probabilities = false;
+  // Where the slab-wise path keeps those probabilities: empty, in memory; a folder, in an
+  // unnamed file mapping there that pages to disk (slab_inference.h), so they stay outside the
+  // budget's memory. `predict --save-probabilities` points it at the output folder.
+  std::filesystem::path probabilities_scratch_dir;
 };
 
 // The networks a prediction averages: one, or the members of an ensemble sharing one plan (the

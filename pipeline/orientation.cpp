@@ -105,6 +105,28 @@ at::Tensor undo_reorientation(const at::Tensor& x, const AxisMap& m) {
   return y.permute(order).contiguous();
 }
 
+void copy_to_original(const at::Tensor& block, const std::array<int64_t, 3>& begin,
+                      const AxisMap& m, at::Tensor& original) {
+  check_permutation(m);
+  if (block.dim() != 4 || original.dim() != 4)
+    throw Error("", "reorientation needs (C, Z, Y, X) data");
+  std::vector<int64_t> flips;
+  at::Tensor target = original;
+  for (int a = 0; a < 3; ++a) {
+    const int64_t dim = dim_of(m.from[a]);
+    const int64_t n = block.size(dim_of(a));
+    // A flipped axis runs from the source's last voxel: canonical [b, b + n) is source
+    // [S - b - n, S - b), in reverse order.
+    const int64_t start = m.flip[a] ? original.size(dim) - begin[a] - n : begin[a];
+    target = target.narrow(dim, start, n);
+    if (m.flip[a]) flips.push_back(dim_of(a));
+  }
+  const at::Tensor y = flips.empty() ? block : block.flip(flips);
+  std::vector<int64_t> order(4, 0);
+  for (int a = 0; a < 3; ++a) order[dim_of(m.from[a])] = dim_of(a);
+  target.copy_(y.permute(order));
+}
+
 io::Volume reorient(const io::Volume& v, const AxisMap& m) {
   io::Volume out;
   out.meta = v.meta;

@@ -48,6 +48,13 @@ io::Geometry reoriented_geometry(const io::Geometry& g, const io::Size3& size, c
 at::Tensor reorient_data(const at::Tensor& x, const AxisMap& m);
 at::Tensor undo_reorientation(const at::Tensor& x, const AxisMap& m);
 
+// Writes `block` (C, nz, ny, nx), the canonical-grid voxels from index `begin` (x, y, z) on,
+// into `original` (C, Z, Y, X) stored on the source axes, where undo_reorientation would put
+// them. Lets a large result be produced canonical piece by canonical piece straight into its
+// stored layout (which may be a file mapping), with no whole-volume canonical copy.
+void copy_to_original(const at::Tensor& block, const std::array<int64_t, 3>& begin,
+                      const AxisMap& m, at::Tensor& original);
+
 // Data and geometry together: every voxel keeps its value and its physical position.
 io::Volume reorient(const io::Volume& v, const AxisMap& m);
 

@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "io/error.h"
+#include "io/mapped_file.h"
+#include "pipeline/orientation.h"
 #include "pipeline/resample.h"
 
 namespace unetx::pipeline {
@@ -13,6 +15,15 @@ namespace unetx::pipeline {
 namespace {
 
 using Zyx = std::array<int64_t, 3>;
+
+// Zero float32 values of `sizes` in a scratch file mapping under `dir` (io/mapped_file.h).
+at::Tensor scratch_floats(const std::vector<int64_t>& sizes, const std::filesystem::path& dir) {
+  int64_t n = 1;
+  for (int64_t s : sizes) n *= s;
+  io::Bytes bytes = io::map_scratch_bytes(static_cast<size_t>(n) * sizeof(float), dir);
+  void* data = bytes.data.get();
+  return at::from_blob(data, sizes, [keep = std::move(bytes.data)](void*) {}, at::kFloat);
+}
 
 // Maps finished plan-grid slabs to the original grid as they arrive. The plan grid covers the
 // case's crop box (the whole grid unless the plan crops to the nonzero region); outside it the
@@ -22,7 +33,7 @@ using Zyx = std::array<int64_t, 3>;
 // row needs are dropped. In-plane, resample() itself does the work.
 class SlabRestorer {
  public:
-  SlabRestorer(const PreparedCase& pc, int64_t classes, bool keep_probabilities)
+  SlabRestorer(const PreparedCase& pc, int64_t classes, const ProbabilityOutput& probabilities)
       : pc_(pc),
         canonical_(pc.canonical_geometry()),
         box_(pc.crop.on(pc.canonical_size())),
@@ -31,9 +42,15 @@ class SlabRestorer {
         box_rows_(box_.size[2]) {
     const auto s = pc.canonical_size();
     out_.labels = at::zeros({1, s[2], s[1], s[0]}, at::kByte);  // background
-    if (keep_probabilities) {
+    if (probabilities.keep) {
+      // Held as stored on the original grid from the start (rows are copied to their stored
+      // places as they are made), so no canonical whole-volume copy is ever needed.
+      const auto& o = pc.original_size;
+      const std::vector<int64_t> sizes{classes, o[2], o[1], o[0]};
+      out_.probs_original = probabilities.scratch_dir.empty()
+                                ? at::zeros(sizes, at::kFloat)
+                                : scratch_floats(sizes, probabilities.scratch_dir);
       // Background outside the box: class 0 certain, or foreground probability 0 when K == 1.
-      out_.probs_original = at::zeros({classes, s[2], s[1], s[0]}, at::kFloat);
       if (classes > 1) out_.probs_original[0].fill_(1.0);
     }
   }
@@ -51,8 +68,6 @@ class SlabRestorer {
       throw Error(pc_.id, "slab-wise inference: the slabs did not cover the volume");
     // Rows were produced on the canonical axes; the original grid may store them otherwise.
     out_.labels = undo_reorientation(out_.labels, pc_.axes);
-    if (out_.probs_original.defined())
-      out_.probs_original = undo_reorientation(out_.probs_original, pc_.axes);
     return std::move(out_);
   }
 
@@ -89,7 +104,10 @@ class SlabRestorer {
           .slice(3, box_.begin[0], box_.begin[0] + box_.size[0]);
     };
     in_box(out_.labels).copy_(labels_volume(rows, canonical_).data);
-    if (out_.probs_original.defined()) in_box(out_.probs_original).copy_(rows);
+    if (out_.probs_original.defined()) {
+      copy_to_original(rows, {box_.begin[0], box_.begin[1], box_.begin[2] + next_}, pc_.axes,
+                       out_.probs_original);
+    }
     next_ = end;
     const int64_t needed_from = next_ < box_rows_ ? lower(next_) : buf_end;
     if (needed_from > buf_z0_) {
@@ -194,8 +212,8 @@ int64_t band_rows_for_budget(const PreparedCase& pc, int64_t classes,
 
 SlabPrediction predict_slabs(const PreparedCase& pc, int64_t classes,
                              const SlidingWindowOptions& options, int64_t band_rows,
-                             const WindowFn& fn, bool keep_probabilities) {
-  SlabRestorer restorer(pc, classes, keep_probabilities);
+                             const WindowFn& fn, const ProbabilityOutput& probabilities) {
+  SlabRestorer restorer(pc, classes, probabilities);
   sliding_window_slabs(pc.image, classes, options, band_rows, fn,
                        [&](int64_t z0, const at::Tensor& slab) { restorer.push(z0, slab); });
   return restorer.finish();

@@ -12,6 +12,7 @@
 #include <ATen/ATen.h>
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 
 #include "pipeline/case_prep.h"
@@ -38,6 +39,14 @@ double whole_volume_bytes(const PreparedCase& pc, int64_t classes,
 int64_t band_rows_for_budget(const PreparedCase& pc, int64_t classes,
                              const SlidingWindowOptions& options, double budget_bytes);
 
+// Whether predict_slabs also returns the class probabilities on the original grid, and where
+// they live: in memory, or (scratch_dir set) in an unnamed file mapping there, which the kernel
+// pages to disk, so the probabilities of a CT far beyond the memory budget can still be saved.
+struct ProbabilityOutput {
+  bool keep = false;
+  std::filesystem::path scratch_dir;  // empty: in memory
+};
+
 struct SlabPrediction {
   at::Tensor labels;          // (1, Z0, Y0, X0) uint8 argmax on the original grid
   at::Tensor probs_original;  // (K, Z0, Y0, X0) float32; only when asked for, else undefined
@@ -50,6 +59,6 @@ struct SlabPrediction {
 // labels_volume) one slab at a time.
 SlabPrediction predict_slabs(const PreparedCase& pc, int64_t classes,
                              const SlidingWindowOptions& options, int64_t band_rows,
-                             const WindowFn& fn, bool keep_probabilities);
+                             const WindowFn& fn, const ProbabilityOutput& probabilities);
 
 }  // namespace unetx::pipeline

@@ -53,11 +53,12 @@ fs::path* CliPredictInference::dir_ = nullptr;
 TEST_F(CliPredictInference, EnsembleWithMirroringWithinAMemoryBudgetGivesTheSameMasks) {
   const fs::path d = *dir_ / "ensemble";
   auto r = unetx("predict -i " + cohort() + " -m " + ckpt("model_a") + " -m " + ckpt("model_b") +
-                     " -o " + (d / "whole").string() + " --tta all",
+                     " -o " + (d / "whole").string() + " --tta all --save-probabilities",
                  d);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   r = unetx("predict -i " + cohort() + " -m " + ckpt("model_a") + " --model " + ckpt("model_b") +
-                " -o " + (d / "slabs").string() + " --tta all --memory-budget 0.000001",
+                " -o " + (d / "slabs").string() +
+                " --tta all --memory-budget 0.000001 --save-probabilities",
             d);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("slabs to stay within --memory-budget"), std::string::npos) << r.err;
@@ -68,6 +69,18 @@ TEST_F(CliPredictInference, EnsembleWithMirroringWithinAMemoryBudgetGivesTheSame
     const io::Volume whole = io::read_image(d / "whole" / (row.case_id + ".nii.gz"));
     const io::Volume slabs = io::read_image(d / "slabs" / (row.case_id + ".nii.gz"));
     EXPECT_TRUE(whole.data.equal(slabs.data)) << row.case_id;
+    // The slab-wise probabilities were assembled in a scratch file mapping, then written.
+    const std::string prob = row.case_id + "_prob.nii.gz";
+    const at::Tensor p_whole = io::read_image(d / "whole" / prob).data;
+    const at::Tensor p_slabs = io::read_image(d / "slabs" / prob).data;
+    ASSERT_EQ(p_whole.sizes(), p_slabs.sizes()) << row.case_id;
+    EXPECT_LT((p_whole - p_slabs).abs().max().item<double>(), 1e-5) << row.case_id;
+  }
+  // Masks, probabilities and the manifest: no scratch file is left in the output folder.
+  for (const auto& entry : fs::directory_iterator(d / "slabs")) {
+    const std::string name = entry.path().filename().string();
+    const bool image = name.size() > 7 && name.compare(name.size() - 7, 7, ".nii.gz") == 0;
+    EXPECT_TRUE(image || name == "manifest.csv") << name;
   }
 }
 

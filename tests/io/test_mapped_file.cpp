@@ -1,5 +1,6 @@
 // Mapped reads of uncompressed NIfTI: the same bytes and voxels as a plain read, and a mapping
-// that neither writes through to the file nor follows a file replaced under it.
+// that neither writes through to the file nor follows a file replaced under it. Scratch
+// mappings: zero bytes that keep what is written, and no file left behind.
 #include "io/mapped_file.h"
 
 #include <gtest/gtest.h>
@@ -57,6 +58,26 @@ TEST(MappedFile, UncompressedNiftiReadsTheWrittenVoxelsAndInPlaceEditsStayInMemo
   back.data.add_(1.0f);  // borrows the mapped voxels: copy-on-write
   EXPECT_TRUE(read_image(p).data.equal(v.data));
   EXPECT_TRUE(back.data.equal(v.data + 1.0f));
+}
+
+TEST(MappedFile, ScratchBytesStartZeroKeepWritesAndLeaveNoFile) {
+  test::TempDir dir;
+  const size_t n = 3 * 1024 * 1024 + 5;  // several pages, not a whole number of them
+  Bytes scratch = map_scratch_bytes(n, dir.path());
+  ASSERT_EQ(scratch.size, n);
+  size_t nonzero = 0;
+  for (size_t i = 0; i < n; ++i) nonzero += scratch.data[i] != 0;
+  EXPECT_EQ(nonzero, 0u);
+  for (size_t i = 0; i < n; i += 4093) scratch.data[i] = static_cast<unsigned char>(i % 251 + 1);
+  for (size_t i = 0; i < n; i += 4093)
+    ASSERT_EQ(scratch.data[i], static_cast<unsigned char>(i % 251 + 1)) << i;
+  EXPECT_TRUE(std::filesystem::is_empty(dir.path()));  // the file never had a name there
+  try {
+    map_scratch_bytes(16, dir.path() / "missing-folder");
+    FAIL() << "a missing folder must throw";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("missing-folder"), std::string::npos);
+  }
 }
 
 }  // namespace

@@ -84,6 +84,41 @@ TEST(Orientation, EveryVoxelKeepsItsValueAndItsPhysicalPosition) {
   EXPECT_TRUE(undo_reorientation(canon.data, m).equal(stored.data));
 }
 
+// Numbered voxels written canonical block by uneven block land where undo_reorientation puts
+// them, for all 48 signed permutations (each voxel names its source index, so a misplaced block
+// changes the result).
+TEST(Orientation, CanonicalBlocksCopiedToTheStoredLayoutEqualTheWholeInverse) {
+  const io::Size3 size{5, 4, 3};
+  std::array<int, 3> axis{0, 1, 2};
+  int cases = 0;
+  do {
+    for (int flips = 0; flips < 8; ++flips) {
+      AxisMap m;
+      m.from = axis;
+      m.flip = {(flips & 1) != 0, (flips & 2) != 0, (flips & 4) != 0};
+      const at::Tensor stored = numbered(size, io::Geometry{}).data;
+      const at::Tensor canon = reorient_data(stored, m);
+      at::Tensor rebuilt = at::full_like(stored, -1);
+      // Canonical cut points 0 | 1 | end along x and y, 0 | 2 | end along z.
+      const std::array<int64_t, 3> cut{1, 1, 2};
+      for (int part = 0; part < 8; ++part) {
+        std::array<int64_t, 3> begin{};
+        at::Tensor block = canon;
+        for (int a = 0; a < 3; ++a) {
+          const int64_t dim = 3 - a, extent = canon.size(dim);
+          const bool upper = (part >> a) & 1;
+          begin[a] = upper ? cut[a] : 0;
+          block = block.narrow(dim, begin[a], upper ? extent - cut[a] : cut[a]);
+        }
+        copy_to_original(block, begin, m, rebuilt);
+      }
+      EXPECT_TRUE(rebuilt.equal(stored)) << "permutation " << cases;
+      ++cases;
+    }
+  } while (std::next_permutation(axis.begin(), axis.end()));
+  EXPECT_EQ(cases, 48);
+}
+
 TEST(Orientation, ObliqueAxesGoToTheNearestPatientAxis) {
   // Voxel axes: x along +P rotated 20 degrees towards L, y along -L likewise, z along +S.
   const double c = std::cos(20.0 * M_PI / 180.0), s = std::sin(20.0 * M_PI / 180.0);

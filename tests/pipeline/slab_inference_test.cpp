@@ -181,10 +181,13 @@ TEST_F(SlabWisePrediction, StoredAxesDoNotChangeThePrediction) {
   stored_axes.flip = {false, true, false};
   const io::Volume stored = reorient(canonical, stored_axes);
   ASSERT_EQ(canonical_axes(stored.geometry), stored_axes);  // its own inverse
-  for (double budget : {0.0, 1e-9}) {
+  // Whole volume; slab-wise in memory; slab-wise in a scratch mapping (--save-probabilities).
+  for (int path = 0; path < 3; ++path) {
+    const double budget = path == 0 ? 0.0 : 1e-9;
     InferenceOptions o;
     o.memory_budget_gb = budget;
     o.keep_probabilities = true;
+    if (path == 2) o.probabilities_scratch_dir = dir_;
     const CasePrediction a = predict_case(m, "c", canonical, o);
     const CasePrediction b = predict_case(m, "c", stored, o);
     EXPECT_EQ(b.slabs > 0, budget > 0);
@@ -194,6 +197,9 @@ TEST_F(SlabWisePrediction, StoredAxesDoNotChangeThePrediction) {
                   .abs().max().item<double>(), 1e-6);
     EXPECT_GT(a.labels.data.max().item<int>(), 0);
   }
+  // The scratch file never had a name: nothing is left in the folder.
+  for (const auto& entry : fs::directory_iterator(dir_))
+    EXPECT_EQ(entry.path().extension(), ".ckpt") << entry.path();
 }
 
 TEST_F(SlabWisePrediction, GenerousBudgetKeepsTheWholeVolumePath) {
