@@ -11,6 +11,7 @@
 #include "io/json_file.h"
 #include "pipeline/cross_validation_run.h"
 #include "pipeline/demo_data.h"
+#include "pipeline/evaluate_folds.h"
 #include "pipeline/evaluate_run.h"
 #include "pipeline/predict_run.h"
 #include "pipeline/preprocess_run.h"
@@ -114,11 +115,16 @@ int run_cross_validation(const DemoSettings& d, const GlobalOptions& g, dist::Co
 
   if (comm.is_root()) {
     auto summary = io::read_json(evaluate.output / "summary.json");
-    const auto& over = summary["cross_validation"]["over_folds"]["1"]["dice"];
+    const auto& over = summary["cross_validation"]["over_folds"]["1"];
+    auto mean_std = [&](const char* metric) {
+      return fmt::format("{:.3f} ± {:.3f}", over[metric]["mean"].get<double>(),
+                         over[metric]["std"].get<double>());
+    };
     std::cout << "Colin27 " << d.folds << "-fold slab-wise cross-validation, " << d.dims
-              << "-D U-Net: brain Dice " << over["mean"].get<double>() << " ± "
-              << over["std"].get<double>() << " over " << over["folds"].get<int>()
-              << " folds  (outputs in " << d.output.string() << ")\n";
+              << "-D U-Net, brain Dice over " << over["dice"]["folds"].get<int>()
+              << " folds: pooled per fold " << mean_std(pipeline::kPooledDice)
+              << ", mean of slabs per fold " << mean_std("dice") << "  (outputs in "
+              << d.output.string() << ")\n";
   }
   return 0;
 }

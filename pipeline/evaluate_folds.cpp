@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <utility>
 
 namespace unetx::pipeline {
 namespace {
@@ -30,6 +31,30 @@ void mean_std(const std::vector<double>& values, int64_t& n, double& mean, doubl
   std = n > 1 ? std::sqrt(ss / static_cast<double>(n - 1)) : (n == 1 ? 0.0 : nan);
 }
 
+// Per label and fold, Dice over all the fold's voxels together: each case's overlap recovered as
+// dice * (|P| + |R|) / 2 from its predicted and reference volumes. Rows without a finite Dice
+// (both empty) add nothing.
+void add_pooled_dice(const std::vector<CaseMetricRow>& rows,
+                     std::map<int64_t, std::map<std::string, std::vector<double>, FoldNameLess>>&
+                         pooled) {
+  std::map<int64_t, std::map<std::string, std::pair<double, double>, FoldNameLess>> sums;
+  for (const auto& r : rows) {
+    if (r.fold.empty()) continue;
+    const auto dice = r.values.find("dice"), p = r.values.find("vol_pred_ml"),
+               ref = r.values.find("vol_ref_ml");
+    if (dice == r.values.end() || p == r.values.end() || ref == r.values.end()) continue;
+    auto& [overlap, total] = sums[r.label][r.fold];
+    if (std::isfinite(dice->second) && std::isfinite(p->second + ref->second)) {
+      overlap += dice->second * (p->second + ref->second);
+      total += p->second + ref->second;
+    }
+  }
+  for (const auto& [label, folds] : sums)
+    for (const auto& [fold, s] : folds)
+      pooled[label][fold] = {s.second > 0 ? s.first / s.second
+                                          : std::numeric_limits<double>::quiet_NaN()};
+}
+
 }  // namespace
 
 bool FoldNameLess::operator()(const std::string& a, const std::string& b) const {
@@ -45,6 +70,11 @@ CrossValidation cross_validation(const std::vector<CaseMetricRow>& rows) {
   for (const auto& r : rows) {
     if (r.fold.empty()) continue;
     for (const auto& [name, v] : r.values) values[name][r.label][r.fold].push_back(v);
+  }
+  if (values.count("dice")) {
+    std::map<int64_t, std::map<std::string, std::vector<double>, FoldNameLess>> pooled;
+    add_pooled_dice(rows, pooled);
+    if (!pooled.empty()) values[kPooledDice] = std::move(pooled);
   }
   CrossValidation cv;
   for (const auto& [name, labels] : values) {

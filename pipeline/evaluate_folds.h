@@ -1,6 +1,9 @@
 // Cross-validation summary of per-case metrics: the mean of each metric over the cases of each
 // fold, then the mean and sample standard deviation of those fold means (how the papers report
-// k-fold results: "Dice 0.91 ± 0.02 over 5 folds").
+// k-fold results: "Dice 0.91 ± 0.02 over 5 folds"). Beside them, the pooled Dice of each fold:
+// Dice over all the fold's held-out voxels together, as if its cases were one volume. The two
+// differ when cases differ in size: a case holding 1 ml of a structure weighs as much as one
+// holding 1 l in the case mean, and as its voxels in the pooled Dice.
 #pragma once
 
 #include <cstdint>
@@ -24,6 +27,9 @@ struct FoldSummary {
   double mean = 0;    // mean of those fold means; NaN when there is none
   double std = 0;     // their sample standard deviation (n - 1); 0 for one fold
 };
+
+// The metric name of the pooled Dice in CrossValidation (a fold "mean" of one value per fold).
+inline constexpr const char* kPooledDice = "dice_pooled";
 
 // metric -> label -> summary over folds.
 using CrossValidation = std::map<std::string, std::map<int64_t, FoldSummary>>;

@@ -13,6 +13,7 @@ namespace {
 const std::vector<std::pair<std::string, MetricInfo>>& known_metrics() {
   static const std::vector<std::pair<std::string, MetricInfo>> kKnown{
       {"dice", {"Dice", "", true, true}},
+      {"dice_pooled", {"Dice pooled over the fold", "", true, true}},  // cross-validation only
       {"iou", {"IoU", "", true, true}},
       {"precision", {"Precision", "", true, true}},
       {"recall", {"Recall", "", true, true}},

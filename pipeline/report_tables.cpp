@@ -2,9 +2,12 @@
 // comparison of two prediction sets laid out as in the papers.
 #include <spdlog/fmt/fmt.h>
 
+#include <algorithm>
 #include <cmath>
 #include <set>
+#include <vector>
 
+#include "pipeline/evaluate_folds.h"
 #include "pipeline/report_html.h"
 #include "pipeline/report_metrics.h"
 #include "pipeline/report_sections.h"
@@ -49,8 +52,12 @@ std::string cross_validation_section(const Context& c) {
   std::string head = "<th>Metric</th><th>Label</th>";
   for (const auto& f : folds) head += "<th class=\"num\">Fold " + html_escape(f) + "</th>";
   head += "<th class=\"num\">Mean &plusmn; SD over folds</th>";
+  // The fold-pooled Dice (a cross-validation quantity, no per-case column) right after Dice.
+  std::vector<std::string> metrics = c.metrics;
+  const auto dice = std::find(metrics.begin(), metrics.end(), "dice");
+  if (dice != metrics.end()) metrics.insert(dice + 1, kPooledDice);
   std::string rows;
-  for (const auto& metric : c.metrics) {
+  for (const auto& metric : metrics) {
     const auto m = cv.find(metric);
     if (m == cv.end()) continue;
     const MetricInfo info = metric_info(metric);
@@ -74,7 +81,7 @@ std::string cross_validation_section(const Context& c) {
   return fmt::format(
       "<section id=\"cross-validation\"><h2>Cross-validation</h2>\n<p class=\"note\">{} folds "
       "(the reference manifest's <code>fold</code> column). Each fold's column is the mean over "
-      "its cases; the last column is the mean &plusmn; sample standard deviation of the fold "
+      "its cases (the pooled Dice: Dice over all its cases' voxels together); the last column is the mean &plusmn; sample standard deviation of the fold "
       "means. Undefined values are left out of every mean.</p>\n<div class=\"scroll\">"
       "<table class=\"summary\" id=\"cv-table\"><thead><tr>{}</tr></thead>\n<tbody>\n{}</tbody>"
       "</table></div></section>\n",

@@ -132,5 +132,29 @@ TEST(CrossValidation, MeanAndStdOverFoldMeans) {
   EXPECT_TRUE(cross_validation(rows).empty());
 }
 
+// Pooled Dice by hand. Fold 0: a 1 ml reference with 15 ml predicted, Dice 0.1 (overlap
+// 0.1 * 16 / 2 = 0.8 ml), and a large case, Dice 0.9 on 100 + 110 ml (overlap 94.5 ml):
+// pooled 2 * 95.3 / 226 = 0.84336..., while the case mean is 0.5. Fold 1: Dice 1 on 50 + 50 ml,
+// and a case empty on both sides (Dice NaN), which adds nothing: pooled 1.
+TEST(CrossValidation, PooledDiceWeighsCasesByTheirVoxels) {
+  std::vector<CaseMetricRow> rows{
+      {"a", 1, "", {{"dice", 0.1}, {"vol_pred_ml", 15.0}, {"vol_ref_ml", 1.0}}, "0"},
+      {"b", 1, "", {{"dice", 0.9}, {"vol_pred_ml", 100.0}, {"vol_ref_ml", 110.0}}, "0"},
+      {"c", 1, "", {{"dice", 1.0}, {"vol_pred_ml", 50.0}, {"vol_ref_ml", 50.0}}, "1"},
+      {"d", 1, "both", {{"dice", kNaN}, {"vol_pred_ml", 0.0}, {"vol_ref_ml", 0.0}}, "1"}};
+  const CrossValidation cv = cross_validation(rows);
+  const FoldSummary& pooled = cv.at(kPooledDice).at(1);
+  const double fold0 = 2 * 95.3 / 226;
+  EXPECT_NEAR(pooled.fold_means.at("0"), fold0, 1e-12);
+  EXPECT_NEAR(pooled.fold_means.at("1"), 1.0, 1e-12);
+  EXPECT_EQ(pooled.folds, 2);
+  EXPECT_NEAR(pooled.mean, (fold0 + 1.0) / 2, 1e-12);
+  EXPECT_NEAR(pooled.std, (1.0 - fold0) / std::sqrt(2.0), 1e-12);
+  EXPECT_NEAR(cv.at("dice").at(1).fold_means.at("0"), 0.5, 1e-12);  // the case mean
+  // Without volumes there is nothing to pool: no pooled entry at all.
+  for (auto& r : rows) r.values = {{"dice", r.values.at("dice")}};
+  EXPECT_EQ(cross_validation(rows).count(kPooledDice), 0u);
+}
+
 }  // namespace
 }  // namespace unetx::pipeline
