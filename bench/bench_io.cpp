@@ -14,7 +14,8 @@
 //     same volume, with pipeline/ functions.
 // (c) DICOM series read: an N-slice int16 series through read_dicom vs reading its files' bytes
 //     alone; the ratio says how far assembly (parse, sort, decode) is from the file-read bound,
-//     with the files in the page cache and evicted from it (read from the disk).
+//     with the files in the page cache and evicted from it (read from the disk); then the same
+//     with 1 thread, to show what parsing and decoding the files in parallel buys.
 // Times are the best of the timed iterations (after one warm-up).
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
@@ -235,6 +236,16 @@ void bench_dicom_series(const Settings& s, const fs::path& dir) {
   std::printf("  from disk:  unetx %.0f, reading the files' bytes alone %.0f; assembly takes %.2fx "
               "the file read\n",
               mb / t_read_cold, mb / t_bytes_cold, t_read_cold / t_bytes_cold);
+  // The same read on one thread (files parsed one after another, still read ahead), against
+  // the same baselines: what the parallel parse and decode buy.
+  at::set_num_threads(1);
+  const double t_one = best_seconds(1, s.iters, assemble);
+  const double t_one_cold = best_seconds_after(s.iters, cold, assemble);
+  at::set_num_threads(s.threads);
+  std::printf("  1 thread:   assembly takes %.2fx the file read from the page cache, %.2fx from "
+              "disk; %d threads are %.2fx and %.2fx faster\n",
+              t_one / t_bytes, t_one_cold / t_bytes_cold, s.threads, t_one / t_read,
+              t_one_cold / t_read_cold);
 }
 
 }  // namespace

@@ -86,39 +86,45 @@ void unpack_as(const Uint8* bytes, int64_t count, const DicomInstanceHeader& h, 
   }
 }
 
-// Stored values as stored_dtype(h). swap_halves: 32-bit values whose two 16-bit halves are in
-// big-endian order (see decode_frames).
-at::Tensor unpack(const Uint8* bytes, int64_t count, const DicomInstanceHeader& h,
-                  bool swap_halves) {
-  at::Tensor out = at::empty({count}, stored_dtype(h));
+// Writes `count` stored values as stored_dtype(h) to `dst`. swap_halves: 32-bit values whose
+// two 16-bit halves are in big-endian order (see decode_frames).
+void unpack_into(const Uint8* bytes, int64_t count, const DicomInstanceHeader& h, bool swap_halves,
+                 void* dst) {
   if (swap_halves) {
     std::vector<uint32_t> fixed(static_cast<size_t>(count));
     std::memcpy(fixed.data(), bytes, fixed.size() * 4);
     for (uint32_t& v : fixed) v = (v << 16) | (v >> 16);
-    return unpack(reinterpret_cast<const Uint8*>(fixed.data()), count, h, false);
+    unpack_into(reinterpret_cast<const Uint8*>(fixed.data()), count, h, false, dst);
+    return;
   }
-  switch (out.scalar_type()) {
+  switch (stored_dtype(h)) {
     case at::kByte:
-      unpack_as<uint8_t>(bytes, count, h, out.data_ptr<uint8_t>());
+      unpack_as<uint8_t>(bytes, count, h, static_cast<uint8_t*>(dst));
       break;
     case at::kChar:
-      unpack_as<uint8_t>(bytes, count, h, out.data_ptr<int8_t>());
+      unpack_as<uint8_t>(bytes, count, h, static_cast<int8_t*>(dst));
       break;
     case at::kShort:
-      unpack_as<uint16_t>(bytes, count, h, out.data_ptr<int16_t>());
+      unpack_as<uint16_t>(bytes, count, h, static_cast<int16_t*>(dst));
       break;
     case at::kInt:
       if (h.bits_allocated == 16) {
-        unpack_as<uint16_t>(bytes, count, h, out.data_ptr<int32_t>());
+        unpack_as<uint16_t>(bytes, count, h, static_cast<int32_t*>(dst));
       } else {
-        unpack_as<uint32_t>(bytes, count, h, out.data_ptr<int32_t>());
+        unpack_as<uint32_t>(bytes, count, h, static_cast<int32_t*>(dst));
       }
       break;
     default:
-      unpack_as<uint32_t>(bytes, count, h, out.data_ptr<int64_t>());
+      unpack_as<uint32_t>(bytes, count, h, static_cast<int64_t*>(dst));
       break;
   }
-  return out;
+}
+
+// MONOCHROME1 -> higher is brighter, within the stored range (values of stored_dtype(h)).
+at::Tensor invert_monochrome1(const at::Tensor& values, const DicomInstanceHeader& h) {
+  int64_t lo = 0, hi = 0;
+  stored_range(h, &lo, &hi);
+  return (lo + hi) - values;
 }
 
 // Rereads what decompression may have changed (DCMTK converts YBR JPEG to RGB and decodes RLE
@@ -154,38 +160,55 @@ std::string stored_type_name(const DicomInstanceHeader& h) {
   return (h.is_signed ? "int" : "uint") + std::to_string(h.bits_allocated);
 }
 
-at::Tensor decode_frames(DcmFileFormat& file, DicomInstanceHeader& h) {
+bool needs_gdcm(DcmFileFormat& file) { return is_jpeg2000(file.getDataset()->getOriginalXfer()); }
+
+DicomPixelBytes prepare_pixels(DcmFileFormat& file, DicomInstanceHeader& h) {
   DcmDataset& ds = *file.getDataset();
-  const int64_t per_frame = int64_t{h.rows} * h.columns * h.samples;
-  const int64_t count = per_frame * h.frames;
-  at::Tensor values;
-  if (is_jpeg2000(ds.getOriginalXfer())) {
-    values = decode_with_gdcm(h);  // (frames, samples, rows, columns) already
-  } else {
-    make_native(ds, h);
-    refresh_photometric(ds, h);
-    size_t length = 0;
-    const Uint8* bytes = pixel_bytes(ds, h, &length);
-    const size_t expected = static_cast<size_t>(count) * (h.bits_allocated / 8);
-    if (bytes == nullptr || length < expected) {
-      throw Error(h.path.string(), "pixel data truncated (expected " + std::to_string(expected) +
-                                       " bytes, found " + std::to_string(length) + ")");
-    }
-    // DCMTK swaps OW data of a big-endian file as 16-bit words; 32-bit values then still
-    // have their two halves in big-endian order.
-    const bool swap_halves = h.bits_allocated == 32 && DcmXfer(ds.getOriginalXfer()).isBigEndian();
-    values = unpack(bytes, count, h, swap_halves);
-    if (h.samples > 1 && h.planar_configuration == 0) {
-      values = values.view({h.frames, h.rows, h.columns, h.samples}).permute({0, 3, 1, 2});
-    } else {
-      values = values.view({h.frames, h.samples, h.rows, h.columns});
-    }
+  make_native(ds, h);
+  refresh_photometric(ds, h);
+  size_t length = 0;
+  DicomPixelBytes pixels;
+  pixels.bytes = pixel_bytes(ds, h, &length);
+  const size_t expected =
+      static_cast<size_t>(h.rows) * h.columns * h.samples * h.frames * (h.bits_allocated / 8);
+  if (pixels.bytes == nullptr || length < expected) {
+    throw Error(h.path.string(), "pixel data truncated (expected " + std::to_string(expected) +
+                                     " bytes, found " + std::to_string(length) + ")");
   }
+  // DCMTK swaps OW data of a big-endian file as 16-bit words; 32-bit values then still
+  // have their two halves in big-endian order.
+  pixels.swap_halves = h.bits_allocated == 32 && DcmXfer(ds.getOriginalXfer()).isBigEndian();
+  return pixels;
+}
+
+void unpack_frame(const DicomPixelBytes& pixels, const DicomInstanceHeader& h, int frame,
+                  void* dst) {
+  const int64_t count = int64_t{h.rows} * h.columns;
+  const Uint8* bytes = pixels.bytes + frame * count * (h.bits_allocated / 8);
+  unpack_into(bytes, count, h, pixels.swap_halves, dst);
   if (h.photometric == "MONOCHROME1") {
-    int64_t lo = 0, hi = 0;
-    stored_range(h, &lo, &hi);
-    values = (lo + hi) - values;
+    at::Tensor values = at::from_blob(dst, {count}, stored_dtype(h));
+    values.copy_(invert_monochrome1(values, h));
   }
+}
+
+at::Tensor unpack_frames(const DicomPixelBytes& pixels, const DicomInstanceHeader& h) {
+  const int64_t count = int64_t{h.rows} * h.columns * h.samples * h.frames;
+  at::Tensor values = at::empty({count}, stored_dtype(h));
+  unpack_into(pixels.bytes, count, h, pixels.swap_halves, values.data_ptr());
+  if (h.samples > 1 && h.planar_configuration == 0) {
+    values = values.view({h.frames, h.rows, h.columns, h.samples}).permute({0, 3, 1, 2});
+  } else {
+    values = values.view({h.frames, h.samples, h.rows, h.columns});
+  }
+  if (h.photometric == "MONOCHROME1") values = invert_monochrome1(values, h);
+  return values.contiguous();
+}
+
+at::Tensor decode_frames(DcmFileFormat& file, DicomInstanceHeader& h) {
+  if (!needs_gdcm(file)) return unpack_frames(prepare_pixels(file, h), h);
+  at::Tensor values = decode_with_gdcm(h);  // (frames, samples, rows, columns) already
+  if (h.photometric == "MONOCHROME1") values = invert_monochrome1(values, h);
   return values.to(stored_dtype(h)).contiguous();
 }
 

@@ -35,4 +35,30 @@ std::string stored_type_name(const DicomInstanceHeader& h);
 // undecodable transfer syntax (named), unsupported colour model.
 at::Tensor decode_frames(DcmFileFormat& file, DicomInstanceHeader& h);
 
+// decode_frames in two steps, so that a series can decode its files on several threads and
+// unpack each frame straight into its slice of the volume.
+// True when only the GDCM fallback decodes `file` (JPEG 2000); GDCM is not thread-safe, so
+// such files go through decode_frames on one thread.
+bool needs_gdcm(DcmFileFormat& file);
+
+// The stored bytes of every frame of a (non-GDCM) file in native little endian: BitsAllocated
+// wide values, frames one after another. Points into the DcmFileFormat it came from.
+struct DicomPixelBytes {
+  const Uint8* bytes = nullptr;
+  bool swap_halves = false;  // 32-bit values of a big-endian file (see decode_frames)
+};
+
+// First step: decompresses the pixel data (DCMTK codecs), rereads PhotometricInterpretation
+// and PlanarConfiguration into `h` and checks the length. Throws as decode_frames does.
+DicomPixelBytes prepare_pixels(DcmFileFormat& file, DicomInstanceHeader& h);
+
+// Second step for one frame of a one-sample image: its rows x columns stored values, masked,
+// sign-extended and MONOCHROME1-inverted exactly as decode_frames does, written to `dst`
+// (rows * columns values of stored_dtype(h), contiguous).
+void unpack_frame(const DicomPixelBytes& pixels, const DicomInstanceHeader& h, int frame,
+                  void* dst);
+
+// Second step for every frame: what decode_frames returns, (frames, samples, rows, columns).
+at::Tensor unpack_frames(const DicomPixelBytes& pixels, const DicomInstanceHeader& h);
+
 }  // namespace unetx::io

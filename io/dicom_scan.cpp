@@ -4,9 +4,12 @@
 
 #include <fstream>
 #include <map>
+#include <string>
+#include <vector>
 
 #include "io/dicom_codecs.h"
 #include "io/dicom_instance.h"
+#include "io/dicom_parallel.h"
 #include "io/dicom_series.h"
 #include "io/error.h"
 
@@ -15,6 +18,9 @@ namespace {
 
 // Values longer than this (pixel data above all) stay on disk during a scan.
 constexpr Uint32 kHeaderReadLength = 4096;
+// Bytes of each file the kernel is asked to read ahead for the scan: the header and the start
+// of the pixel data (a series read then asks for the rest).
+constexpr int64_t kHeadPrefetch = 64 * 1024;
 
 bool has_dicm_preamble(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -34,6 +40,25 @@ std::string get_string(DcmDataset& ds, const DcmTagKey& tag) {
   OFString value;
   if (ds.findAndGetOFString(tag, value).bad()) return {};
   return value.c_str();
+}
+
+// What the scan needs of one file: its series, or why it is skipped.
+struct ScannedFile {
+  std::string note;  // non-empty: skipped, for this reason
+  std::string series_uid, modality;
+};
+
+ScannedFile scan_file(const fs::path& path) {
+  DcmFileFormat file;
+  const OFCondition status =
+      file.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, kHeaderReadLength);
+  if (status.bad()) {
+    return {std::string("not a readable DICOM file (") + status.text() + ")", {}, {}};
+  }
+  DcmDataset& ds = *file.getDataset();
+  const std::string why = non_image_reason(ds);
+  if (!why.empty()) return {why, {}, {}};
+  return {{}, get_string(ds, DCM_SeriesInstanceUID), get_string(ds, DCM_Modality)};
 }
 
 }  // namespace
@@ -78,30 +103,25 @@ DicomScan scan_dicom_folder(const fs::path& folder) {
   if (ec) throw Error(folder.string(), "cannot scan folder: " + ec.message());
   std::sort(files.begin(), files.end());  // scan order must not depend on the file system
 
+  // Heads are parsed on all threads (see load_file in dicom_series.cpp on DCMTK's thread
+  // safety); results are merged in sorted file order, so notes and series do not depend on it.
+  prefetch_files(files, kHeadPrefetch);
+  std::vector<ScannedFile> scanned(files.size());
+  for_each_index(static_cast<int64_t>(files.size()), dicom_threads(),
+                 [&](int64_t i) { scanned[i] = scan_file(files[i]); });
   DicomScan scan;
   std::map<std::string, DicomSeriesFiles> by_uid;
-  for (const fs::path& path : files) {
-    DcmFileFormat file;
-    const OFCondition status =
-        file.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, kHeaderReadLength);
-    if (status.bad()) {
-      scan.notes.push_back(path.string() + ": skipped, not a readable DICOM file (" +
-                           status.text() + ")");
+  for (size_t i = 0; i < files.size(); ++i) {
+    if (!scanned[i].note.empty()) {
+      scan.notes.push_back(files[i].string() + ": skipped, " + scanned[i].note);
       continue;
     }
-    DcmDataset& ds = *file.getDataset();
-    const std::string why = non_image_reason(ds);
-    if (!why.empty()) {
-      scan.notes.push_back(path.string() + ": skipped, " + why);
-      continue;
-    }
-    const std::string uid = get_string(ds, DCM_SeriesInstanceUID);
-    DicomSeriesFiles& series = by_uid[uid];
+    DicomSeriesFiles& series = by_uid[scanned[i].series_uid];
     if (series.files.empty()) {
-      series.series_uid = uid;
-      series.modality = get_string(ds, DCM_Modality);
+      series.series_uid = scanned[i].series_uid;
+      series.modality = scanned[i].modality;
     }
-    series.files.push_back(path);
+    series.files.push_back(files[i]);
   }
   for (auto& [uid, series] : by_uid) scan.series.push_back(std::move(series));
   return scan;
