@@ -19,9 +19,19 @@ at::Tensor entropy(const at::Tensor& probs) {
 }
 
 double foreground_voxels(const at::Tensor& probs) {
+  return static_cast<double>(foreground_mask(probs, 0).sum().item<int64_t>());
+}
+
+at::Tensor foreground_mask(const at::Tensor& probs, int64_t class_dim) {
   const at::Tensor p = probs.detach();
-  if (p.size(0) == 1) return static_cast<double>(p.ge(0.5).sum().item<int64_t>());
-  return static_cast<double>(p.argmax(0).ne(0).sum().item<int64_t>());
+  const int64_t k = p.size(class_dim);
+  if (k == 1) return p.ge(0.5);
+  // Not argmax: LibTorch 1.13 reduces a short class axis that is not innermost about 100x
+  // slower (3.4 ms against 0.04 ms on 2 x 32^3 with one thread), once per MC/TTA sample.
+  const at::Tensor first = p.narrow(class_dim, 0, 1);
+  const at::Tensor rest = k == 2 ? p.narrow(class_dim, 1, 1)
+                                 : p.narrow(class_dim, 1, k - 1).amax(class_dim, true);
+  return rest.gt(first).logical_or_(rest.isnan().logical_and_(first.isnan().logical_not()));
 }
 
 double volume_cv(const std::vector<double>& volumes) {

@@ -43,6 +43,11 @@ SampleStatistics sample_statistics(const std::function<at::Tensor()>& sample_pro
 // K == 1.
 double foreground_voxels(const at::Tensor& probs);
 
+// Foreground mask of probabilities with the classes on `class_dim`: bool, that dim kept with
+// size 1; true where argmax over the classes is not 0 (ties and a NaN class 0 are background, a
+// NaN in a later class is foreground, as argmax has it), or p >= 0.5 when there is one class.
+at::Tensor foreground_mask(const at::Tensor& probs, int64_t class_dim);
+
 // Coefficient of variation (population standard deviation / mean) of per-sample volumes: 0 for
 // fewer than two samples and when every volume is 0 (all samples agree on nothing).
 double volume_cv(const std::vector<double>& volumes);

@@ -54,10 +54,7 @@ class Welford {
 
 // (B, 1, spatial...) float32: 1 where the sample predicts foreground (argmax != 0; K = 1:
 // p >= 0.5), as foreground_voxels counts it.
-at::Tensor foreground(const at::Tensor& p) {
-  if (p.size(1) == 1) return p.ge(0.5).to(at::kFloat);
-  return p.argmax(1, /*keepdim=*/true).ne(0).to(at::kFloat);
-}
+at::Tensor foreground(const at::Tensor& p) { return foreground_mask(p, 1).to(at::kFloat); }
 
 void check_samples(const at::Tensor& s, const at::Tensor& windows, int count, int64_t classes) {
   const bool ok = s.defined() && s.dim() == windows.dim() + 1 && s.size(0) == count &&
