@@ -13,21 +13,14 @@
 #include "io/dicom_series.h"
 #include "io/error.h"
 #include "temp_dir.h"
+#include "thread_count.h"
 
 namespace unetx::io {
 namespace {
 
 using test::TempDir;
 
-// Restores the intra-op thread count (which sizes the DICOM pool) when a test ends.
-class ThreadCount {
- public:
-  ThreadCount() : saved_(at::get_num_threads()) {}
-  ~ThreadCount() { at::set_num_threads(saved_); }
-
- private:
-  int saved_;
-};
+using test::ThreadCount;
 
 // int16 (1, 24, 9, 11) volume, value 1000 z + 20 y + x - 12000: every voxel differs.
 Volume ramp_volume() {

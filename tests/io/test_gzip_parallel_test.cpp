@@ -21,6 +21,7 @@
 #include "io/error.h"
 #include "io/gzip_inflate.h"
 #include "io/gzip_parallel.h"
+#include "thread_count.h"
 
 namespace unetx::io {
 namespace {
@@ -112,15 +113,7 @@ ParallelGunzipOptions small_chunks() {
   return o;
 }
 
-// Restores the intra-op thread count a test changed.
-class ThreadCount {
- public:
-  ThreadCount() : saved_(at::get_num_threads()) {}
-  ~ThreadCount() { at::set_num_threads(saved_); }
-
- private:
-  int saved_;
-};
+using test::ThreadCount;
 
 // How a payload must go with 2 and 4 threads: declined (nullopt: random bytes are stored
 // blocks, no dynamic block header to cut at), every chunk patched after a short prefix, some
