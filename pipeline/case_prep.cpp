@@ -6,6 +6,7 @@
 
 #include "io/error.h"
 #include "io/image_check.h"
+#include "pipeline/class_argmax.h"
 #include "pipeline/normalize.h"
 #include "pipeline/plan_match.h"
 #include "pipeline/resample.h"
@@ -163,7 +164,7 @@ io::Volume labels_volume(const at::Tensor& probs_original, const io::Geometry& g
   if (probs_original.size(0) == 1) {
     v.data = probs_original.gt(0.5).to(at::kByte);
   } else {
-    v.data = probs_original.argmax(0, /*keepdim=*/true).to(at::kByte);
+    v.data = class_argmax(probs_original, 0);
   }
   return v;
 }

@@ -19,6 +19,7 @@
 #include "io/manifest.h"
 #include "models/checkpoint.h"
 #include "models/registry.h"
+#include "pipeline/class_argmax.h"
 #include "pipeline/inference.h"
 #include "pipeline/losses.h"
 #include "pipeline/metrics.h"
@@ -57,7 +58,7 @@ Validation validate_case(models::SegmentationModel& model, const PreparedCase& c
   InferenceOptions options;
   options.bf16 = s.bf16;
   at::Tensor probs = predict_probabilities(model, c.image, plan, options);
-  at::Tensor pred = probs.argmax(0, /*keepdim=*/true).to(at::kByte);
+  at::Tensor pred = class_argmax(probs, 0);
   const std::vector<double> dice = dice_per_class(pred, c.label, plan.num_classes());
   Validation v;
   v.dice = dice.empty() ? 0.0 : std::accumulate(dice.begin(), dice.end(), 0.0) / dice.size();

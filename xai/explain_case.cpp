@@ -7,6 +7,7 @@
 #include "io/error.h"
 #include "io/image_io.h"
 #include "pipeline/case_prep.h"
+#include "pipeline/class_argmax.h"
 #include "xai/gradients.h"
 
 namespace unetx::xai {
@@ -122,7 +123,7 @@ std::array<int64_t, 3> region_centre(const PackedCase& packed, const pipeline::C
   if (packed.has_region) {
     region = img[img.size(0) - 1].gt(0.5);
   } else if (p.probs.defined()) {
-    region = p.probs.argmax(0).eq(spec.target_class);
+    region = pipeline::class_argmax(p.probs, 0).squeeze(0).eq(spec.target_class);
   }
   if (!region.defined() || !region.any().item<bool>()) return c;
   const at::Tensor idx = region.nonzero().to(at::kDouble).mean(0);

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "io/error.h"
+#include "pipeline/class_argmax.h"
 
 namespace unetx::xai {
 namespace {
@@ -91,7 +92,7 @@ std::filesystem::path target_mask_file(const TargetSpec& spec, const std::string
 
 at::Tensor predicted_region(const at::Tensor& logits, int64_t target_class) {
   check_class(logits, target_class);
-  return logits.detach().argmax(1).eq(target_class);
+  return pipeline::class_argmax(logits.detach(), 1).squeeze(1).eq(target_class);
 }
 
 at::Tensor border_region(const at::Tensor& region) {
