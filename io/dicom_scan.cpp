@@ -4,10 +4,12 @@
 
 #include <fstream>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "io/dicom_codecs.h"
+#include "io/dicom_file_head.h"
 #include "io/dicom_instance.h"
 #include "io/dicom_parallel.h"
 #include "io/dicom_series.h"
@@ -42,23 +44,28 @@ std::string get_string(DcmDataset& ds, const DcmTagKey& tag) {
   return value.c_str();
 }
 
-// What the scan needs of one file: its series, or why it is skipped.
+// What the scan learns of one file: its series and parsed head, or why it is skipped.
 struct ScannedFile {
   std::string note;  // non-empty: skipped, for this reason
   std::string series_uid, modality;
+  std::shared_ptr<const DicomFileHead> head;
 };
 
 ScannedFile scan_file(const fs::path& path) {
+  const FileStamp stamp = file_stamp(path);  // before parsing: a later change is then seen
   DcmFileFormat file;
   const OFCondition status =
       file.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, kHeaderReadLength);
   if (status.bad()) {
-    return {std::string("not a readable DICOM file (") + status.text() + ")", {}, {}};
+    return {std::string("not a readable DICOM file (") + status.text() + ")", {}, {}, {}};
   }
   DcmDataset& ds = *file.getDataset();
   const std::string why = non_image_reason(ds);
-  if (!why.empty()) return {why, {}, {}};
-  return {{}, get_string(ds, DCM_SeriesInstanceUID), get_string(ds, DCM_Modality)};
+  if (!why.empty()) return {why, {}, {}, {}};
+  return {{},
+          get_string(ds, DCM_SeriesInstanceUID),
+          get_string(ds, DCM_Modality),
+          read_file_head(file, path, stamp)};
 }
 
 }  // namespace
@@ -122,6 +129,7 @@ DicomScan scan_dicom_folder(const fs::path& folder) {
       series.modality = scanned[i].modality;
     }
     series.files.push_back(files[i]);
+    series.heads.push_back(std::move(scanned[i].head));
   }
   for (auto& [uid, series] : by_uid) scan.series.push_back(std::move(series));
   return scan;

@@ -14,6 +14,7 @@
 #include <mutex>
 
 #include "io/dicom_codecs.h"
+#include "io/dicom_file_head.h"
 #include "io/dicom_geometry.h"
 #include "io/dicom_instance.h"
 #include "io/dicom_parallel.h"
@@ -24,14 +25,21 @@ namespace unetx::io {
 namespace {
 
 // One file of a series after the parallel load: its header and its pixel data, not yet
-// unpacked (the file's dataset holds the bytes until its frames are in the volume).
+// unpacked (the file's dataset holds the bytes until its frames are in the volume). A file
+// whose scan head says where its plain pixel values lie is not loaded at all: its bytes are
+// read straight from the file when its frames are placed.
 struct LoadedFile {
+  const DicomFileHead* head = nullptr;  // plain pixels at head->pixel_offset
   std::unique_ptr<DcmFileFormat> file;
   DicomInstanceHeader h;
   DicomPixelBytes pixels;    // DCMTK-decoded files
   at::Tensor decoded;        // JPEG 2000 (GDCM) files: (frames, samples, rows, columns)
   std::exception_ptr error;  // what loading this file threw
 };
+
+// Per-thread buffer for plain pixel bytes, reused from file to file (a fresh buffer per file
+// would cost a page fault per 4 KiB); a buffer grown past this is released after use.
+constexpr size_t kKeptPixelBuffer = size_t{16} << 20;
 
 // All frames of a series, in the order of the files.
 struct Frames {
@@ -53,7 +61,9 @@ DicomInstanceHeader load_instance(const fs::path& path, DcmFileFormat& file) {
   return read_instance_header(ds, path, DcmXfer(ds.getOriginalXfer()).getXferID());
 }
 
-// Loads, parses and decompresses one file (any thread). Thread safety, from DCMTK 3.6.7's
+// Loads, parses and decompresses one file (any thread), unless the scan already parsed it,
+// its pixels are plain and it has not changed since: then its head is all that is needed
+// here, and place_file reads its pixel bytes. Thread safety, from DCMTK 3.6.7's
 // headers: the global data dictionary "allows safe read (shared) and write (exclusive) access
 // from multiple threads in parallel" (dcmdata/dcdict.h, GlobalDcmDataDictionary), and every
 // operation on the codec list "is protected by a read/write lock and, therefore, [is] safe for
@@ -61,7 +71,12 @@ DicomInstanceHeader load_instance(const fs::path& path, DcmFileFormat& file) {
 // (dcmtk/config/osconfig.h). Each DcmFileFormat is used by one thread only, and the codecs and
 // DCMTK's global switches are set by register_dicom_codecs() before any thread starts. GDCM
 // keeps global state, so JPEG 2000 files are decoded one at a time (process-wide lock).
-void load_file(const fs::path& path, LoadedFile& f) {
+void load_file(const fs::path& path, const DicomFileHead* head, LoadedFile& f) {
+  if (head != nullptr && head->pixel_offset >= 0 && file_stamp(path) == head->stamp) {
+    f.head = head;
+    f.h = head->header;
+    return;
+  }
   static std::mutex gdcm_mutex;
   f.file = std::make_unique<DcmFileFormat>();
   f.h = load_instance(path, *f.file);
@@ -120,6 +135,10 @@ bool identity_rescale(const std::vector<DicomFrameInfo>& info) {
 // type is the volume's type; otherwise the frame is converted (and rescaled in double) first.
 void place_file(LoadedFile& f, int index, const Frames& frames, const std::vector<int>& z_of,
                 bool identity, at::Tensor& out) {
+  thread_local std::vector<uint8_t> plain;
+  if (f.head != nullptr) {
+    f.pixels = {read_plain_pixels(*f.head, plain), false};
+  }
   const DicomInstanceHeader& h = f.h;
   const at::ScalarType type = out.scalar_type();
   const bool direct = !f.decoded.defined() && identity && h.samples == 1 && stored_dtype(h) == type;
@@ -143,6 +162,8 @@ void place_file(LoadedFile& f, int index, const Frames& frames, const std::vecto
   }
   f.file.reset();
   f.decoded = at::Tensor();
+  f.pixels = {};
+  if (plain.capacity() > kKeptPixelBuffer) plain = {};
 }
 
 // A missing slice is the linear interpolation of its two neighbours at its position (rounded
@@ -220,14 +241,17 @@ DicomVolume read_dicom_series(const DicomSeriesFiles& series) {
   if (series.files.empty()) throw Error(subject, "DICOM series has no files");
   register_dicom_codecs();  // before any thread parses: the codec list is set up once
   prefetch_files(series.files);
-  // Files are parsed and decompressed on all threads; errors are kept per file and raised
+  // Files are parsed and decompressed on all threads (those with a usable scan head are only
+  // stat'ed: see load_file); errors are kept per file and raised
   // below in file order, between the checks of the files before, as a file-by-file read would.
   std::vector<LoadedFile> loaded(series.files.size());
   std::atomic<int64_t> first_failed{static_cast<int64_t>(loaded.size())};
   for_each_index(static_cast<int64_t>(loaded.size()), dicom_threads(), [&](int64_t i) {
     if (i > first_failed.load()) return;  // never reached by a serial read
     try {
-      load_file(series.files[i], loaded[i]);
+      const size_t k = static_cast<size_t>(i);
+      load_file(series.files[i], k < series.heads.size() ? series.heads[k].get() : nullptr,
+                loaded[i]);
     } catch (...) {
       loaded[i].error = std::current_exception();
       int64_t seen = first_failed.load();

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -38,11 +39,16 @@ struct DicomSeriesInfo {
   fs::path first_file;                // a file of the series: patient/study modules come from it
 };
 
+struct DicomFileHead;  // io/dicom_file_head.h
+
 // One image series found by a scan: its files, not yet decoded.
 struct DicomSeriesFiles {
   std::string series_uid;
   std::string modality;
   std::vector<fs::path> files;  // in scan order; assembly sorts them geometrically
+  // What the scan parsed of each file (same order as `files`; may be empty, and an entry may be
+  // null): the series read uses it instead of parsing the file again while the file is unchanged.
+  std::vector<std::shared_ptr<const DicomFileHead>> heads;
 };
 
 struct DicomScan {
