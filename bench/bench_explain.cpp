@@ -2,7 +2,9 @@
 // model on the same input, timed right before the method (a 3-D U-Net window, and the EU-Net
 // with the same backbone for the MHEX+ CAM), and the targets the issue sets:
 //   Grad-CAM <= 3x forward; MHEX+ CAM <= 1.2x the EU-Net forward; integrated gradients with S
-//   steps, batched, <= S x (forward + backward), i.e. S x saliency's cost.
+//   steps, batched, close to S x (forward + backward), i.e. S x saliency's cost: <= 1.25 S, the
+//   reading of "close to" bench_uncertainty uses for MC dropout. IG and saliency are timed in
+//   alternating rounds for that ratio, so that load drifting within the run hits both alike.
 // Prints MET / MISSED per target and always exits 0: timings on a shared machine are no gate.
 //
 //   bench_explain [--threads N] [--quick] [--iters N] [--warmup N]
@@ -12,6 +14,7 @@
 // --quick: 16^3, one timed iteration.
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <functional>
 #include <string>
@@ -33,21 +36,26 @@ namespace xai = unetx::xai;
 
 struct Timed {
   const unetx::bench::BenchArgs& args;
-
-  double seconds(const std::function<void()>& fn) const {
-    return bench::best_seconds(args.warmup, args.iters, fn);
-  }
 };
 
-// The method's time over a forward pass timed right before it: on a shared machine the load
-// drifts within a run, so each ratio gets its own unit. Prints both; returns the ratio.
+// The method's time over a forward pass, timed in alternating rounds (one forward, one method
+// call, best of each over the rounds): on a shared machine the load drifts within a run, and
+// alternating lets it hit both alike. Prints both; returns the ratio.
 double ratio_to_forward(const Timed& t, const std::string& name, models::SegmentationModel& net,
                         const at::Tensor& x, const std::function<void()>& method) {
-  const double forward = t.seconds([&] {
+  const auto forward_pass = [&] {
     torch::NoGradGuard no_grad;
     net.forward(x);
-  });
-  const double s = t.seconds(method);
+  };
+  for (int i = 0; i < t.args.warmup; ++i) {
+    forward_pass();
+    method();
+  }
+  double forward = 1e30, s = 1e30;
+  for (int round = 0; round < t.args.iters; ++round) {
+    forward = std::min(forward, bench::best_seconds(0, 1, forward_pass));
+    s = std::min(s, bench::best_seconds(0, 1, method));
+  }
   std::printf("  %-22s %9.4f s  forward %8.4f s  %6.2fx\n", name.c_str(), s, forward, s / forward);
   return s / forward;
 }
@@ -88,13 +96,21 @@ int main(int argc, char** argv) {
               static_cast<long long>(n), static_cast<long long>(n), static_cast<long long>(n),
               args.threads);
   const Timed t{args};
-  double gradcam = 0, saliency = 0, ig = 0;
+  double gradcam = 0;
+  std::function<void()> saliency, ig;
   for (const auto& m : xai::attribution_methods()) {
     if (m.name == "mhex_cam") continue;
-    const double ratio = ratio_to_forward(t, m.name, *unet, x, [&] { m.fn(*unet, x, zeros, obj, o); });
+    const auto run = [&, fn = m.fn] { fn(*unet, x, zeros, obj, o); };
+    const double ratio = ratio_to_forward(t, m.name, *unet, x, run);
     if (m.name == "gradcam") gradcam = ratio;
-    if (m.name == "saliency") saliency = ratio;
-    if (m.name == "integrated_gradients") ig = ratio;
+    if (m.name == "saliency") saliency = run;
+    if (m.name == "integrated_gradients") ig = run;
+  }
+  double t_saliency = 1e30, t_ig = 1e30;
+  // Three times the rounds of the other timings: a 0.3 s call is hit by the load more often.
+  for (int round = 0; round < 3 * args.iters; ++round) {
+    t_saliency = std::min(t_saliency, bench::best_seconds(0, 1, saliency));
+    t_ig = std::min(t_ig, bench::best_seconds(0, 1, ig));
   }
   const double mhex = ratio_to_forward(t, "mhex_cam (EU-Net)", *eunet, x,
                                        [&] { xai::mhex_cam(*eunet, x, zeros, obj, o); });
@@ -103,6 +119,6 @@ int main(int argc, char** argv) {
   target("gradcam / forward", gradcam, 3.0);
   target("mhex_cam / EU-Net forward", mhex, 1.2);
   const std::string ig_what = "integrated_gradients / (" + std::to_string(o.steps) + " x saliency)";
-  target(ig_what.c_str(), ig / (o.steps * saliency), 1.0);
+  target(ig_what.c_str(), t_ig / (o.steps * t_saliency), 1.25);
   return 0;
 }

@@ -1,5 +1,6 @@
 #include "xai/uncertainty_methods.h"
 
+#include <ATen/Parallel.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -76,18 +77,26 @@ torch::Device device_of(models::SegmentationModel& net) {
   return params.empty() ? torch::Device(torch::kCPU) : params[0].device();
 }
 
-// The samples of a window go through the network together, --batch-size of them per forward
-// (as many windows as fit beside them when there are fewer samples): a forward carries as many
-// windows as in prediction, which on 32^3 windows with 2 threads costs about half as much per
-// window as forwards of single windows, while 8 at once spill out of the cache.
+// Images (window copies) per forward pass. oneDNN convolves a batch image by image across the
+// intra-op threads, so more images than threads add no parallelism and only grow the working
+// set: on 32^3 windows with 8 first-level features, forwards of 4 images cost 1.2-1.4x more per
+// image than forwards of 2, on 1 and on 2 threads (their activations no longer fit the 1 MiB
+// L2 cache of a core). A single image would take LibTorch's slower native kernel (see
+// models/halo_split_conv.h), so at least 2. --batch-size caps it.
+int images_per_forward(const UncertaintyOptions& o) {
+  return std::max(1, std::min(o.inference.batch_size, std::max(2, at::get_num_threads())));
+}
+
+// The samples of a window go through the network together, up to images_per_forward of them
+// (as many windows as fit beside them when there are fewer samples).
 int samples_per_forward(const UncertaintyOptions& o, int samples) {
-  return std::min(samples, std::max(1, o.inference.batch_size));
+  return std::min(samples, images_per_forward(o));
 }
 
 pipeline::SlidingWindowOptions sample_windows(const InferenceEnsemble& e,
                                               const UncertaintyOptions& o, int chunk) {
   pipeline::SlidingWindowOptions sw = pipeline::sliding_window_options(e.plan(), o.inference);
-  sw.batch_size = std::max(1, o.inference.batch_size / chunk);
+  sw.batch_size = std::max(1, images_per_forward(o) / chunk);
   return sw;
 }
 
