@@ -10,6 +10,8 @@
 #include <string>
 #include <thread>
 
+#include "pipeline/allocator.h"
+
 namespace unetx::bench {
 
 struct BenchArgs {
@@ -39,6 +41,7 @@ inline void print_usage(std::FILE* out, const char* argv0, int default_iters) {
 // Parses argv into `args` (whose iters holds the program's default). Returns an exit code when
 // the program should stop (0 after --help, 2 after a usage error), -1 to go on.
 inline int parse_bench_args(int argc, char** argv, BenchArgs& args) {
+  pipeline::tune_allocator();  // as the program runs
   const int default_iters = args.iters;
   args.threads = default_threads();
   for (int i = 1; i < argc; ++i) {

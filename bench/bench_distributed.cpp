@@ -34,6 +34,7 @@
 #include "distributed/communicator.h"
 #include "distributed/gradient_buckets.h"
 #include "models/unet.h"
+#include "pipeline/allocator.h"
 #include "pipeline/data_parallel.h"
 #include "pipeline/optimization.h"
 #include "pipeline/training_step.h"
@@ -220,6 +221,7 @@ void parent(bool quick) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  unetx::pipeline::tune_allocator();  // as the program runs
   bool quick = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];

@@ -21,6 +21,7 @@
 
 #include "bench/bench_timing.h"
 #include "io/image_io.h"
+#include "pipeline/allocator.h"
 #include "pipeline/synth.h"
 
 #ifndef UNETX_BINARY
@@ -155,6 +156,7 @@ bool same_file(const fs::path& a, const fs::path& b) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  unetx::pipeline::tune_allocator();  // as the program runs
   const Options o = parse(argc, argv);
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress lines show as they come, even in a log
   // Shared memory transport, no ssh launcher, as tests/CMakeLists.txt runs the MPI test;

@@ -35,6 +35,7 @@
 #include "io/dicom_series.h"
 #include "io/gzip_inflate.h"
 #include "io/image_io.h"
+#include "pipeline/allocator.h"
 #include "pipeline/normalize.h"
 #include "pipeline/resample.h"
 #include "pipeline/runtime.h"
@@ -261,6 +262,7 @@ void bench_dicom_series(const Settings& s, const fs::path& dir) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  unetx::pipeline::tune_allocator();  // as the program runs
   Settings s;
   if (!parse(argc, argv, s)) {
     std::printf(

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "bench/bench_timing.h"
+#include "pipeline/allocator.h"
 #include "pipeline/runtime.h"
 #include "pipeline/statistics.h"
 #include "pipeline/surface_distance.h"
@@ -65,6 +66,7 @@ SurfaceMetrics brute_force(const at::Tensor& pred, const at::Tensor& ref,
 }  // namespace
 
 int main(int argc, char** argv) {
+  unetx::pipeline::tune_allocator();  // as the program runs
   int threads = unetx::pipeline::default_threads();
   int64_t size = 256;
   for (int i = 1; i + 1 < argc; i += 2) {

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "cmd/commands.h"
+#include "pipeline/allocator.h"
 
 #ifndef UNETX_VERSION
 #define UNETX_VERSION "dev"
@@ -48,6 +49,7 @@ void print_help(std::ostream& out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  unetx::pipeline::tune_allocator();
   if (argc < 2) {
     print_help(std::cerr);
     return 2;
