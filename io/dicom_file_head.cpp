@@ -1,7 +1,6 @@
 #include "io/dicom_file_head.h"
 
 #include <dcmtk/dcmdata/dcdeftag.h>
-#include <dcmtk/dcmdata/dcistrma.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -49,35 +48,37 @@ bool pixel_data_header_at(const fs::path& path, int64_t offset, bool explicit_vr
   return whole && is_pixel_data_header(b, explicit_vr, length);
 }
 
-// Where the PixelData value starts in the file, when its bytes are the stored values as
+// Sets where the PixelData value starts in the file (pixel_offset, pixel_length), when its bytes are the stored values as
 // decode_frames would see them after DCMTK's parse: little endian, not encapsulated or
 // deflated, one grey sample per pixel (colour goes through the full read, which rereads the
 // photometric interpretation and the planar configuration), left on disk by the head read.
 // DCMTK does not say where a value it left on disk starts; but the elements behind it (at most
 // a trailing padding, usually none) have the encoded lengths DCMTK computes, so the value
 // starts that many bytes, plus its own length, before the end of the file; the element header
-// found in front of that place confirms it. -1 otherwise (the full read handles the file).
-int64_t plain_pixel_offset(DcmDataset& ds, const DicomInstanceHeader& h, const FileStamp& stamp) {
+// found in front of that place confirms it. Otherwise pixel_offset stays -1 (the full read
+// handles the file).
+void locate_plain_pixels(DcmDataset& ds, DicomFileHead& head) {
+  const DicomInstanceHeader& h = head.header;
   const E_TransferSyntax xfer = ds.getOriginalXfer();
-  if (xfer != EXS_LittleEndianImplicit && xfer != EXS_LittleEndianExplicit) return -1;
-  if (h.samples != 1 || (h.photometric != "MONOCHROME1" && h.photometric != "MONOCHROME2")) {
-    return -1;
-  }
+  if (xfer != EXS_LittleEndianImplicit && xfer != EXS_LittleEndianExplicit) return;
+  if (h.samples != 1 || (h.photometric != "MONOCHROME1" && h.photometric != "MONOCHROME2")) return;
   DcmElement* pixels = nullptr;
-  if (ds.findAndGetElement(DCM_PixelData, pixels).bad() || pixels == nullptr) return -1;
-  if (pixels->valueLoaded()) return -1;
+  if (ds.findAndGetElement(DCM_PixelData, pixels).bad() || pixels == nullptr) return;
+  if (pixels->valueLoaded()) return;
   int64_t behind = 0;
   for (DcmObject* e = ds.nextInContainer(pixels); e != nullptr; e = ds.nextInContainer(e)) {
     // A sequence may have been written with undefined lengths, whose size is not computed.
-    if (e->ident() == EVR_SQ || e->getLengthField() == DCM_UndefinedLength) return -1;
+    if (e->ident() == EVR_SQ || e->getLengthField() == DCM_UndefinedLength) return;
     behind += e->calcElementLength(xfer, EET_ExplicitLength);
   }
   const int64_t length = pixels->getLength();
-  const int64_t offset = stamp.size - behind - length;
+  const int64_t offset = head.stamp.size - behind - length;
   // A short value goes through the full read, whose error names the missing bytes.
-  if (length < frame_bytes(h) || offset < kElementHeader) return -1;
-  const bool explicit_vr = xfer == EXS_LittleEndianExplicit;
-  return pixel_data_header_at(h.path, offset, explicit_vr, length) ? offset : -1;
+  if (length < frame_bytes(h) || offset < kElementHeader) return;
+  head.explicit_vr = xfer == EXS_LittleEndianExplicit;
+  if (!pixel_data_header_at(h.path, offset, head.explicit_vr, length)) return;
+  head.pixel_offset = offset;
+  head.pixel_length = length;
 }
 
 }  // namespace
@@ -99,13 +100,7 @@ std::shared_ptr<const DicomFileHead> read_file_head(DcmFileFormat& file, const f
     return nullptr;
   }
   head->stamp = stamp;
-  head->pixel_offset = plain_pixel_offset(ds, head->header, stamp);
-  head->explicit_vr = ds.getOriginalXfer() == EXS_LittleEndianExplicit;
-  if (head->pixel_offset >= 0) {
-    DcmElement* pixels = nullptr;
-    ds.findAndGetElement(DCM_PixelData, pixels);
-    head->pixel_length = pixels->getLength();
-  }
+  locate_plain_pixels(ds, *head);
   return head;
 }
 

@@ -242,8 +242,8 @@ DicomVolume read_dicom_series(const DicomSeriesFiles& series) {
   register_dicom_codecs();  // before any thread parses: the codec list is set up once
   prefetch_files(series.files);
   // Files are parsed and decompressed on all threads (those with a usable scan head are only
-  // stat'ed: see load_file); errors are kept per file and raised
-  // below in file order, between the checks of the files before, as a file-by-file read would.
+  // stat'ed: see load_file); errors are kept per file and raised below in file order, between
+  // the checks of the files before, as a file-by-file read would.
   std::vector<LoadedFile> loaded(series.files.size());
   std::atomic<int64_t> first_failed{static_cast<int64_t>(loaded.size())};
   for_each_index(static_cast<int64_t>(loaded.size()), dicom_threads(), [&](int64_t i) {
