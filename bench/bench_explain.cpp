@@ -1,6 +1,6 @@
 // bench_explain: the cost of each attribution method as a ratio to one forward pass of the same
-// model on the same input, timed right before the method (a 3-D U-Net window, and the EU-Net
-// with the same backbone for the MHEX+ CAM), and the targets the issue sets:
+// model on the same input, timed in alternating rounds with the method (a 3-D U-Net window, and
+// the EU-Net with the same backbone for the MHEX+ CAM), and the targets the issue sets:
 //   Grad-CAM <= 3x forward; MHEX+ CAM <= 1.2x the EU-Net forward; integrated gradients with S
 //   steps, batched, close to S x (forward + backward), i.e. S x saliency's cost: <= 1.25 S, the
 //   reading of "close to" bench_uncertainty uses for MC dropout. IG and saliency are timed in
@@ -14,7 +14,6 @@
 // --quick: 16^3, one timed iteration.
 #include <torch/torch.h>
 
-#include <algorithm>
 #include <cstdio>
 #include <functional>
 #include <string>
@@ -34,28 +33,22 @@ namespace bench = unetx::bench;
 namespace models = unetx::models;
 namespace xai = unetx::xai;
 
-struct Timed {
-  const unetx::bench::BenchArgs& args;
-};
-
 // The method's time over a forward pass, timed in alternating rounds (one forward, one method
 // call, best of each over the rounds): on a shared machine the load drifts within a run, and
 // alternating lets it hit both alike. Prints both; returns the ratio.
-double ratio_to_forward(const Timed& t, const std::string& name, models::SegmentationModel& net,
-                        const at::Tensor& x, const std::function<void()>& method) {
+double ratio_to_forward(const bench::BenchArgs& args, const std::string& name,
+                        models::SegmentationModel& net, const at::Tensor& x,
+                        const std::function<void()>& method) {
   const auto forward_pass = [&] {
     torch::NoGradGuard no_grad;
     net.forward(x);
   };
-  for (int i = 0; i < t.args.warmup; ++i) {
+  for (int i = 0; i < args.warmup; ++i) {
     forward_pass();
     method();
   }
-  double forward = 1e30, s = 1e30;
-  for (int round = 0; round < t.args.iters; ++round) {
-    forward = std::min(forward, bench::best_seconds(0, 1, forward_pass));
-    s = std::min(s, bench::best_seconds(0, 1, method));
-  }
+  const auto best = bench::best_seconds_alternating(args.iters, {forward_pass, method});
+  const double forward = best[0], s = best[1];
   std::printf("  %-22s %9.4f s  forward %8.4f s  %6.2fx\n", name.c_str(), s, forward, s / forward);
   return s / forward;
 }
@@ -95,24 +88,20 @@ int main(int argc, char** argv) {
   std::printf("bench_explain: input 1x1x%lldx%lldx%lld, U-Net features 8,16,32, %d thread(s)\n",
               static_cast<long long>(n), static_cast<long long>(n), static_cast<long long>(n),
               args.threads);
-  const Timed t{args};
   double gradcam = 0;
   std::function<void()> saliency, ig;
   for (const auto& m : xai::attribution_methods()) {
     if (m.name == "mhex_cam") continue;
     const auto run = [&, fn = m.fn] { fn(*unet, x, zeros, obj, o); };
-    const double ratio = ratio_to_forward(t, m.name, *unet, x, run);
+    const double ratio = ratio_to_forward(args, m.name, *unet, x, run);
     if (m.name == "gradcam") gradcam = ratio;
     if (m.name == "saliency") saliency = run;
     if (m.name == "integrated_gradients") ig = run;
   }
-  double t_saliency = 1e30, t_ig = 1e30;
   // Three times the rounds of the other timings: a 0.3 s call is hit by the load more often.
-  for (int round = 0; round < 3 * args.iters; ++round) {
-    t_saliency = std::min(t_saliency, bench::best_seconds(0, 1, saliency));
-    t_ig = std::min(t_ig, bench::best_seconds(0, 1, ig));
-  }
-  const double mhex = ratio_to_forward(t, "mhex_cam (EU-Net)", *eunet, x,
+  const auto saliency_ig = bench::best_seconds_alternating(3 * args.iters, {saliency, ig});
+  const double t_saliency = saliency_ig[0], t_ig = saliency_ig[1];
+  const double mhex = ratio_to_forward(args, "mhex_cam (EU-Net)", *eunet, x,
                                        [&] { xai::mhex_cam(*eunet, x, zeros, obj, o); });
 
   std::printf("targets (ratios measured in this run):\n");

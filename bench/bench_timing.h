@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
+#include <vector>
 
 namespace unetx::bench {
 
@@ -37,6 +39,18 @@ double best_seconds_after(int iters, Setup&& setup, Fn&& fn) {
     const auto t0 = Clock::now();
     fn();
     best = std::min(best, seconds_since(t0));
+  }
+  return best;
+}
+
+// Best seconds per call of each of `fns`, timed in `rounds` rounds of one call of each in turn:
+// a burst of load from other tenants then slows one round of every function alike, instead of
+// all of one function's calls, so ratios between them hold on a shared machine.
+inline std::vector<double> best_seconds_alternating(int rounds,
+                                                    const std::vector<std::function<void()>>& fns) {
+  std::vector<double> best(fns.size(), 1e30);
+  for (int round = 0; round < rounds; ++round) {
+    for (size_t j = 0; j < fns.size(); ++j) best[j] = std::min(best[j], best_seconds(0, 1, fns[j]));
   }
   return best;
 }

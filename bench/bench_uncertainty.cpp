@@ -89,12 +89,12 @@ int main(int argc, char** argv) {
   add("collaboration", "collaboration");
   add("tta (8 mirrorings)", "tta");
   add("ensemble (2 members)", "ensemble");
-  std::vector<double> best(jobs.size(), 1e30);
-  for (const auto& job : jobs)
+  std::vector<std::function<void()>> calls;
+  for (const auto& job : jobs) {
     for (int i = 0; i < args.warmup; ++i) job.second();
-  for (int round = 0; round < args.iters; ++round)
-    for (size_t j = 0; j < jobs.size(); ++j)
-      best[j] = std::min(best[j], bench::best_seconds(0, 1, jobs[j].second));
+    calls.push_back(job.second);
+  }
+  const std::vector<double> best = bench::best_seconds_alternating(args.iters, calls);
   const double forward = best[0];
   for (size_t j = 0; j < jobs.size(); ++j)
     std::printf("  %-28s %9.4f s  %6.2fx forward\n", jobs[j].first.c_str(), best[j],
