@@ -48,15 +48,15 @@ bool pixel_data_header_at(const fs::path& path, int64_t offset, bool explicit_vr
   return whole && is_pixel_data_header(b, explicit_vr, length);
 }
 
-// Sets where the PixelData value starts in the file (pixel_offset, pixel_length), when its bytes are the stored values as
-// decode_frames would see them after DCMTK's parse: little endian, not encapsulated or
-// deflated, one grey sample per pixel (colour goes through the full read, which rereads the
-// photometric interpretation and the planar configuration), left on disk by the head read.
-// DCMTK does not say where a value it left on disk starts; but the elements behind it (at most
-// a trailing padding, usually none) have the encoded lengths DCMTK computes, so the value
-// starts that many bytes, plus its own length, before the end of the file; the element header
-// found in front of that place confirms it. Otherwise pixel_offset stays -1 (the full read
-// handles the file).
+// Sets where the PixelData value starts in the file (pixel_offset, pixel_length), when its
+// bytes are the stored values as decode_frames would see them after DCMTK's parse: little
+// endian, not encapsulated or deflated, one grey sample per pixel (colour goes through the full
+// read, which rereads the photometric interpretation and the planar configuration), left on
+// disk by the head read. DCMTK does not say where a value it left on disk starts; but the
+// elements behind it (at most a trailing padding, usually none) have the encoded lengths DCMTK
+// computes, so the value starts that many bytes, plus its own length, before the end of the
+// file; the element header found in front of that place confirms it. Otherwise pixel_offset
+// stays -1 (the full read handles the file).
 void locate_plain_pixels(DcmDataset& ds, DicomFileHead& head) {
   const DicomInstanceHeader& h = head.header;
   const E_TransferSyntax xfer = ds.getOriginalXfer();
@@ -124,8 +124,8 @@ const uint8_t* read_plain_pixels(const DicomFileHead& head, std::vector<uint8_t>
   ::close(fd);
   if (!unchanged) throw Error(name, "file changed while the series was being read");
   if (done < buffer.size()) {
-    throw Error(name, "cannot read the pixel data: " +
-                          std::string(got < 0 ? std::strerror(read_errno) : "unexpected end of file"));
+    const std::string why = got < 0 ? std::strerror(read_errno) : "unexpected end of file";
+    throw Error(name, "cannot read the pixel data: " + why);
   }
   if (!is_pixel_data_header(buffer.data(), head.explicit_vr, head.pixel_length)) {
     throw Error(name, "the pixel data is no longer where the scan found it");
