@@ -8,6 +8,7 @@ namespace unetx::models {
 
 void validate(const EUNetOptions& o) {
   validate(o.backbone());
+  require_uniform_pooling("eunet", o.backbone());
   if (o.mhex_channels() < 1) throw std::invalid_argument("eunet: mhex_channels must be >= 1");
 }
 

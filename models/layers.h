@@ -28,16 +28,19 @@ struct Layers<2> {
   using BatchNorm = SyncBatchNorm2d;  // a torch::nn::BatchNorm2d (see sync_batch_norm.h)
   using BatchNormOptions = torch::nn::BatchNorm2dOptions;
   using Dropout = torch::nn::Dropout2d;
-  static torch::nn::UpsampleOptions upsample_x2() {
+  static torch::nn::UpsampleOptions upsample(const std::vector<int64_t>& factors) {
     return torch::nn::UpsampleOptions()
-        .scale_factor(std::vector<double>(2, 2.0))
+        .scale_factor(std::vector<double>(factors.begin(), factors.end()))
         .mode(torch::kBilinear)
         .align_corners(false);
   }
   static torch::nn::functional::InterpolateFuncOptions::mode_t interpolate_mode() {
     return torch::kBilinear;
   }
-  static torch::Tensor max_pool(const torch::Tensor& x) { return torch::max_pool2d(x, 2); }
+  // Max-pool with kernel = stride = `factors` (one per axis; 1 keeps that axis).
+  static torch::Tensor max_pool(const torch::Tensor& x, const std::vector<int64_t>& factors) {
+    return torch::max_pool2d(x, factors, factors);
+  }
   static torch::Tensor conv(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b) {
     return torch::conv2d(x, w, b);
   }
@@ -58,16 +61,18 @@ struct Layers<3> {
   using BatchNorm = SyncBatchNorm3d;  // a torch::nn::BatchNorm3d (see sync_batch_norm.h)
   using BatchNormOptions = torch::nn::BatchNorm3dOptions;
   using Dropout = torch::nn::Dropout3d;
-  static torch::nn::UpsampleOptions upsample_x2() {
+  static torch::nn::UpsampleOptions upsample(const std::vector<int64_t>& factors) {
     return torch::nn::UpsampleOptions()
-        .scale_factor(std::vector<double>(3, 2.0))
+        .scale_factor(std::vector<double>(factors.begin(), factors.end()))
         .mode(torch::kTrilinear)
         .align_corners(false);
   }
   static torch::nn::functional::InterpolateFuncOptions::mode_t interpolate_mode() {
     return torch::kTrilinear;
   }
-  static torch::Tensor max_pool(const torch::Tensor& x) { return torch::max_pool3d(x, 2); }
+  static torch::Tensor max_pool(const torch::Tensor& x, const std::vector<int64_t>& factors) {
+    return torch::max_pool3d(x, factors, factors);
+  }
   static torch::Tensor conv(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b) {
     return torch::conv3d(x, w, b);
   }

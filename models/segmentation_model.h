@@ -15,7 +15,7 @@ namespace unetx::models {
 class SegmentationModel : public torch::nn::Module {
  public:
   // x: (B, C_in, [Z,] Y, X) with 2 or 3 spatial dims as `spatial_dims()`; returns logits
-  // (B, num_classes, same spatial size). Spatial sizes must be divisible by `size_divisor()`.
+  // (B, num_classes, same spatial size). Spatial sizes must be divisible by `size_divisors()`.
   virtual torch::Tensor forward(torch::Tensor x) = 0;
 
   // Deep supervision for the trainer: every output the network can be supervised on, each
@@ -29,8 +29,14 @@ class SegmentationModel : public torch::nn::Module {
   virtual int spatial_dims() const = 0;
   virtual int64_t in_channels() const = 0;
   virtual int64_t num_classes() const = 0;
-  // Every spatial input size must be a multiple of this (2^number of downsamplings).
+  // Every spatial input size must be a multiple of this (2^number of downsamplings); for a
+  // network that downsamples some axes less, the largest of size_divisors(), so a size divisible
+  // by it is always accepted.
   virtual int64_t size_divisor() const = 0;
+  // The divisor of each spatial axis, in input order ((Z,) Y, X).
+  virtual std::vector<int64_t> size_divisors() const {
+    return std::vector<int64_t>(static_cast<size_t>(spatial_dims()), size_divisor());
+  }
   // The full configuration, enough for models::make_model to rebuild the same network.
   virtual nlohmann::json config() const = 0;
 

@@ -9,6 +9,7 @@ namespace unetx::models {
 
 void validate(const UDTransNetOptions& o) {
   validate(o.backbone());
+  require_uniform_pooling("udtransnet", o.backbone());
   auto fail = [](const std::string& what) { throw std::invalid_argument("udtransnet: " + what); };
   if (o.heads() < 1) fail("heads must be >= 1");
   if (o.layers() < 1) fail("layers must be >= 1");

@@ -48,10 +48,22 @@ void validate(const UNetOptions& o) {
     fail("se '" + o.se() + "' is not one of: " + known);
   }
   if (o.se_reduction() < 1) fail("se_reduction must be >= 1");
+  const auto& strides = o.pool_strides();
+  if (strides.empty()) return;
+  if (strides.size() + 1 != o.features().size()) {
+    fail("pool_strides needs one entry per downsampling (" +
+         std::to_string(o.features().size() - 1) + "), got " + std::to_string(strides.size()));
+  }
+  for (const auto& level : strides) {
+    if (level.size() != static_cast<size_t>(o.dims()))
+      fail("every pool_strides entry needs " + std::to_string(o.dims()) + " factors, one per axis");
+    for (int64_t f : level)
+      if (f != 1 && f != 2) fail("pool_strides factors must be 1 or 2, got " + std::to_string(f));
+  }
 }
 
 nlohmann::json to_json(const UNetOptions& o) {
-  return {{"name", "unet"},
+  nlohmann::json j = {{"name", "unet"},
           {"in_channels", o.in_channels()},
           {"num_classes", o.num_classes()},
           {"dims", o.dims()},
@@ -62,13 +74,15 @@ nlohmann::json to_json(const UNetOptions& o) {
           {"negative_slope", o.negative_slope()},
           {"se", o.se()},
           {"se_reduction", o.se_reduction()}};
+  if (!o.pool_strides().empty()) j["pool_strides"] = o.pool_strides();
+  return j;
 }
 
 UNetOptions unet_options_from_json(const nlohmann::json& c, const std::string& model,
                                    const std::vector<std::string>& model_keys) {
   std::set<std::string> known = {"name",     "in_channels", "num_classes",    "dims",
                                  "features", "norm",        "dropout",        "upsample",
-                                 "negative_slope", "se",    "se_reduction"};
+                                 "negative_slope", "se",    "se_reduction",   "pool_strides"};
   known.insert(model_keys.begin(), model_keys.end());
   const std::string who = model + ": ";
   if (!c.is_object()) throw std::invalid_argument(who + "config must be a JSON object");
@@ -97,6 +111,8 @@ UNetOptions unet_options_from_json(const nlohmann::json& c, const std::string& m
     if (c.contains("negative_slope")) o.negative_slope(c.at("negative_slope").get<double>());
     if (c.contains("se")) o.se(c.at("se").get<std::string>());
     if (c.contains("se_reduction")) o.se_reduction(c.at("se_reduction").get<int64_t>());
+    if (c.contains("pool_strides"))
+      o.pool_strides(c.at("pool_strides").get<std::vector<std::vector<int64_t>>>());
     return o;
   } catch (const nlohmann::json::exception& e) {
     throw std::invalid_argument(who + "bad config value: " + e.what());
@@ -114,8 +130,19 @@ UNetImpl<D>::UNetImpl(UNetOptions options) : options_(std::move(options)) {
 }
 
 template <int D>
+std::vector<int64_t> UNetImpl<D>::size_divisors() const {
+  return axis_divisors(level_strides(options_), D);
+}
+
+template <int D>
+int64_t UNetImpl<D>::size_divisor() const {
+  const auto divisors = size_divisors();
+  return *std::max_element(divisors.begin(), divisors.end());
+}
+
+template <int D>
 torch::Tensor UNetImpl<D>::forward(torch::Tensor x) {
-  check_input(x, D, "unet", options_.in_channels(), size_divisor());
+  check_input(x, D, "unet", options_.in_channels(), size_divisors());
   const TapFn tap_fn = [this](const std::string& n, const torch::Tensor& t) { tap(n, t); };
   return head_->forward(decoder_.forward(encoder_.forward(x, tap_fn), tap_fn));
 }
@@ -129,7 +156,7 @@ std::vector<std::string> UNetImpl<D>::tap_names() const {
 
 template <int D>
 double UNetImpl<D>::forward_flops(const std::vector<int64_t>& input_shape) const {
-  const auto v = level_voxels(input_shape, D, levels(), "unet");
+  const auto v = level_voxels(input_shape, D, level_strides(options_), "unet");
   const double head = conv_flops(options_.features()[0], options_.num_classes(), 1.0, v[0]);
   return static_cast<double>(input_shape[0]) * (encoder_.flops(v) + decoder_.flops(v) + head);
 }

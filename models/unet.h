@@ -6,10 +6,12 @@
 //   stage(cin, cout)  = 2 x [conv 3^D (pad 1, bias) -> norm -> LeakyReLU(negative_slope)]
 //   encoder.i         = stage(i == 0 ? in_channels : f(i-1), f(i)),      i = 0 .. L-1
 //   downsampling      = max-pool 2 (parameter-free, exactly halves each even size; a strided
-//                       conv would add parameters and couple the pooling to the stage width)
+//                       conv would add parameters and couple the pooling to the stage width);
+//                       per level and axis 2 or 1 with pool_strides (anisotropic pooling)
 //   bottleneck        = stage(f(L-1), fL) [-> channel dropout]
 //   up.i              = "transposed": ConvTranspose k2 s2, f(i+1) -> f(i);
 //                       "interpolate": (bi|tri)linear x2 upsample -> conv 1^D, f(i+1) -> f(i)
+//                       (kernel, stride and scale are level i's pool_strides when given)
 //   decoder.i         = stage(2 f(i), f(i)) on concat(up.i, encoder.i) [-> channel dropout],
 //                       i = L-1 .. 0, so decoder.0 runs at full resolution, last before the head
 //   head              = conv 1^D, f0 -> num_classes (logits, no activation)
@@ -58,13 +60,20 @@ struct UNetOptions {
   TORCH_ARG(std::string, se) = "none";
   // Channel reduction r of the excitation MLPs (hidden width C / r), >= 1.
   TORCH_ARG(int64_t, se_reduction) = 2;
+  // Downsampling of each level (L = features.size() - 1 of them) along each spatial axis, in
+  // the input's order ((Z,) Y, X): 2 halves the axis, 1 keeps it. Empty = 2 everywhere. A plan
+  // keeps an axis that is too thin or too coarse to halve (a slab 4 voxels thick, 5 mm slices
+  // beside 0.8 mm pixels) while the other axes go deeper, as nnU-Net's plans do. Only the
+  // U-Net takes it; UNet++, EU-Net and UDTransNet refuse anything but 2 everywhere.
+  TORCH_ARG(std::vector<std::vector<int64_t>>, pool_strides) = {};
 };
 
 // Throws std::invalid_argument naming the first bad option.
 void validate(const UNetOptions& options);
 
 // {"name": "unet", "in_channels", "num_classes", "dims", "features", "norm", "dropout",
-//  "upsample", "negative_slope", "se", "se_reduction"}; the result is accepted by make_model.
+//  "upsample", "negative_slope", "se", "se_reduction"[, "pool_strides" when not empty]}; the
+// result is accepted by make_model.
 nlohmann::json to_json(const UNetOptions& options);
 // Inverse of to_json: in_channels and num_classes are required, the others default; "name", if
 // present, must be `model` ("unet" unless another model reads its backbone keys); a key that is
@@ -78,13 +87,15 @@ class UNetImpl : public SegmentationModel {
   // Throws std::invalid_argument if the options are invalid or options.dims() != D.
   explicit UNetImpl(UNetOptions options);
 
-  // x: (B, in_channels, spatial...) with D spatial sizes, each a multiple of size_divisor().
+  // x: (B, in_channels, spatial...) with D spatial sizes, each a multiple of its axis's
+  // size_divisors() entry.
   torch::Tensor forward(torch::Tensor x) override;
 
   int spatial_dims() const override { return D; }
   int64_t in_channels() const override { return options_.in_channels(); }
   int64_t num_classes() const override { return options_.num_classes(); }
-  int64_t size_divisor() const override { return int64_t{1} << levels(); }
+  int64_t size_divisor() const override;
+  std::vector<int64_t> size_divisors() const override;
   nlohmann::json config() const override { return to_json(options_); }
   std::vector<std::string> tap_names() const override;
   double forward_flops(const std::vector<int64_t>& input_shape) const override;

@@ -36,19 +36,45 @@ nn::Sequential make_stage(const UNetOptions& o, int64_t in, int64_t out, bool wi
 }
 
 template <int D>
-nn::Sequential make_up(const UNetOptions& o, int64_t in, int64_t out) {
+nn::Sequential make_up(const UNetOptions& o, int64_t in, int64_t out,
+                       const std::vector<int64_t>& factors) {
   using T = Layers<D>;
+  const std::vector<int64_t> f = factors.empty() ? std::vector<int64_t>(D, 2) : factors;
   if (o.upsample() == "transposed") {
+    const torch::ExpandingArray<D> k(f);
     return nn::Sequential(
-        typename T::ConvTranspose(typename T::ConvTransposeOptions(in, out, 2).stride(2)));
+        typename T::ConvTranspose(typename T::ConvTransposeOptions(in, out, k).stride(k)));
   }
-  return nn::Sequential(nn::Upsample(T::upsample_x2()), conv1<D>(in, out));
+  return nn::Sequential(nn::Upsample(T::upsample(f)), conv1<D>(in, out));
 }
 
 template nn::Sequential make_stage<2>(const UNetOptions&, int64_t, int64_t, bool);
 template nn::Sequential make_stage<3>(const UNetOptions&, int64_t, int64_t, bool);
-template nn::Sequential make_up<2>(const UNetOptions&, int64_t, int64_t);
-template nn::Sequential make_up<3>(const UNetOptions&, int64_t, int64_t);
+template nn::Sequential make_up<2>(const UNetOptions&, int64_t, int64_t,
+                                   const std::vector<int64_t>&);
+template nn::Sequential make_up<3>(const UNetOptions&, int64_t, int64_t,
+                                   const std::vector<int64_t>&);
+
+std::vector<std::vector<int64_t>> level_strides(const UNetOptions& o) {
+  if (!o.pool_strides().empty()) return o.pool_strides();
+  const size_t levels = o.features().size() - 1;
+  return std::vector<std::vector<int64_t>>(levels, std::vector<int64_t>(o.dims(), 2));
+}
+
+std::vector<int64_t> axis_divisors(const std::vector<std::vector<int64_t>>& strides, int dims) {
+  std::vector<int64_t> divisors(static_cast<size_t>(dims), 1);
+  for (const auto& level : strides)
+    for (int a = 0; a < dims; ++a) divisors[a] *= level[a];
+  return divisors;
+}
+
+void require_uniform_pooling(const std::string& model, const UNetOptions& o) {
+  for (const auto& level : o.pool_strides())
+    for (int64_t f : level)
+      if (f != 2)
+        throw std::invalid_argument(model + ": pool_strides other than 2 on every axis are "
+                                            "taken by the U-Net only");
+}
 
 void check_dims(const std::string& model, int options_dims, int dims) {
   if (options_dims != dims) {
@@ -59,6 +85,11 @@ void check_dims(const std::string& model, int options_dims, int dims) {
 
 void check_input(const torch::Tensor& x, int dims, const std::string& model, int64_t in_channels,
                  int64_t divisor) {
+  check_input(x, dims, model, in_channels, std::vector<int64_t>(static_cast<size_t>(dims), divisor));
+}
+
+void check_input(const torch::Tensor& x, int dims, const std::string& model, int64_t in_channels,
+                 const std::vector<int64_t>& divisors) {
   std::ostringstream s;
   s << x.sizes();
   const std::string shape = s.str();
@@ -72,6 +103,7 @@ void check_input(const torch::Tensor& x, int dims, const std::string& model, int
                                 " input channels, got shape " + shape);
   }
   for (int d = 2; d < dims + 2; ++d) {
+    const int64_t divisor = divisors[d - 2];
     if (x.size(d) % divisor != 0 || x.size(d) == 0) {
       throw std::invalid_argument(model + ": spatial size " + std::to_string(x.size(d)) +
                                   " of input " + shape + " is not a positive multiple of " +
@@ -80,7 +112,8 @@ void check_input(const torch::Tensor& x, int dims, const std::string& model, int
   }
 }
 
-std::vector<double> level_voxels(const std::vector<int64_t>& input_shape, int dims, int levels,
+std::vector<double> level_voxels(const std::vector<int64_t>& input_shape, int dims,
+                                 const std::vector<std::vector<int64_t>>& strides,
                                  const std::string& model) {
   if (input_shape.size() != static_cast<size_t>(dims + 2)) {
     throw std::invalid_argument(model + ": forward_flops needs a shape (B, C, spatial...) of rank " +
@@ -88,12 +121,19 @@ std::vector<double> level_voxels(const std::vector<int64_t>& input_shape, int di
   }
   double voxels = 1.0;
   for (int d = 2; d < dims + 2; ++d) voxels *= static_cast<double>(input_shape[d]);
-  std::vector<double> out;
-  for (int i = 0; i <= levels; ++i) {
+  std::vector<double> out{voxels};
+  for (const auto& level : strides) {
+    for (int64_t f : level) voxels /= static_cast<double>(f);
     out.push_back(voxels);
-    voxels /= std::pow(2.0, dims);
   }
   return out;
+}
+
+std::vector<double> level_voxels(const std::vector<int64_t>& input_shape, int dims, int levels,
+                                 const std::string& model) {
+  const std::vector<std::vector<int64_t>> halvings(static_cast<size_t>(levels),
+                                                   std::vector<int64_t>(dims, 2));
+  return level_voxels(input_shape, dims, halvings, model);
 }
 
 double stage_flops(int dims, int64_t in, int64_t out, double voxels) {
@@ -112,6 +152,7 @@ template <int D>
 void UNetEncoder<D>::build(nn::Module& owner, const UNetOptions& o) {
   in_channels_ = o.in_channels();
   features_ = o.features();
+  strides_ = level_strides(o);
   const int L = static_cast<int>(features_.size()) - 1;
   stages_ = owner.register_module("encoder", nn::ModuleList());
   nn::ModuleList se;
@@ -144,7 +185,7 @@ std::vector<torch::Tensor> UNetEncoder<D>::forward(torch::Tensor x, const TapFn&
     tap("encoder." + std::to_string(i), x);
     out.push_back(x);
     if (i == last) return out;
-    x = Layers<D>::max_pool(x);
+    x = Layers<D>::max_pool(x, strides_[i]);
   }
   x = bottleneck_.ptr()->forward(x);
   tap("bottleneck", x);
@@ -183,12 +224,13 @@ double UNetEncoder<D>::flops(const std::vector<double>& v, int depth) const {
 template <int D>
 void UNetDecoder<D>::build(nn::Module& owner, const UNetOptions& o) {
   features_ = o.features();
+  strides_ = level_strides(o);
   transposed_ = o.upsample() == "transposed";
   const int L = static_cast<int>(features_.size()) - 1;
   up_ = owner.register_module("up", nn::ModuleList());
   decoder_ = owner.register_module("decoder", nn::ModuleList());
   for (int i = 0; i < L; ++i) {
-    up_->push_back(make_up<D>(o, features_[i + 1], features_[i]));
+    up_->push_back(make_up<D>(o, features_[i + 1], features_[i], strides_[i]));
     decoder_->push_back(make_stage<D>(o, 2 * features_[i], features_[i], true));
   }
 }
@@ -223,7 +265,9 @@ double UNetDecoder<D>::flops(const std::vector<double>& v) const {
   const int L = static_cast<int>(features_.size()) - 1;
   double total = 0.0;
   for (int i = 0; i < L; ++i) {
-    total += transposed_ ? conv_transpose_flops(features_[i + 1], features_[i], std::pow(2.0, D),
+    double up_kernel = 1.0;  // kernel = stride of the transposed convolution
+    for (int64_t f : strides_[i]) up_kernel *= static_cast<double>(f);
+    total += transposed_ ? conv_transpose_flops(features_[i + 1], features_[i], up_kernel,
                                                 v[i + 1])
                          : conv_flops(features_[i + 1], features_[i], 1.0, v[i]);
     total += stage_flops(D, 2 * features_[i], features_[i], v[i]);

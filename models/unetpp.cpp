@@ -15,6 +15,7 @@ std::string key(int i, int j) { return std::to_string(i) + "_" + std::to_string(
 
 void validate(const UNetPlusPlusOptions& o) {
   validate(o.backbone());
+  require_uniform_pooling("unetpp", o.backbone());
   const int L = static_cast<int>(o.backbone().features().size()) - 1;
   if (o.prune_level() < 0 || o.prune_level() > L) {
     throw std::invalid_argument("unetpp: prune_level must be 0 (full network) or 1.." +

@@ -20,21 +20,12 @@ std::vector<int64_t> first(const std::vector<int64_t>& features, int depth) {
   return {features.begin(), features.begin() + depth};
 }
 
-// Lowers `depth` until 2^(depth-1) divides every spatial axis of the patch (not below 2).
-int divisible_depth(const std::array<int64_t, 3>& patch, int spatial_dims, int depth) {
-  auto divides = [&](int d) {
-    for (int a = 0; a < active_axes(spatial_dims); ++a)
-      if (patch[a] % (int64_t{1} << (d - 1)) != 0) return false;
-    return true;
-  };
-  while (depth > 2 && !divides(depth)) --depth;
-  return depth;
-}
-
-int batch_for(const PatchPlanRequest& r, const std::array<int64_t, 3>& patch, int depth) {
+int batch_for(const PatchPlanRequest& r, const std::array<int64_t, 3>& patch,
+              const std::vector<PoolStride>& strides) {
   if (r.batch) return *r.batch;
+  const int depth = static_cast<int>(strides.size()) + 1;
   const double one = training_memory_bytes(patch, 1, first(r.features, depth), r.spatial_dims,
-                                           r.in_channels, r.num_classes);
+                                           r.in_channels, r.num_classes, strides);
   auto fit = static_cast<int64_t>(std::floor(r.budget_bytes / one));
   if (r.dataset_voxels > 0) {
     const double voxels = static_cast<double>(patch[0] * patch[1] * patch[2]);
@@ -44,13 +35,15 @@ int batch_for(const PatchPlanRequest& r, const std::array<int64_t, 3>& patch, in
   return static_cast<int>(std::clamp<int64_t>(fit, kMinBatch, 1 << 20));
 }
 
-PatchPlan finish(const PatchPlanRequest& r, const std::array<int64_t, 3>& patch, int depth) {
+PatchPlan finish(const PatchPlanRequest& r, const std::array<int64_t, 3>& patch,
+                 const std::vector<PoolStride>& strides) {
   PatchPlan p;
   p.patch = patch;
-  p.depth = depth;
-  p.batch = batch_for(r, patch, depth);
-  p.bytes = training_memory_bytes(patch, p.batch, first(r.features, depth), r.spatial_dims,
-                                  r.in_channels, r.num_classes);
+  p.depth = static_cast<int>(strides.size()) + 1;
+  p.pool_strides = strides;
+  p.batch = batch_for(r, patch, strides);
+  p.bytes = training_memory_bytes(patch, p.batch, first(r.features, p.depth), r.spatial_dims,
+                                  r.in_channels, r.num_classes, strides);
   p.fits = p.bytes <= r.budget_bytes;
   return p;
 }
@@ -91,25 +84,76 @@ std::array<double, 3> plan_target_spacing(const std::vector<std::array<double, 3
   return target;
 }
 
-int network_depth(const std::array<int64_t, 3>& patch_xyz, int spatial_dims, int max_depth) {
-  int levels = 1 << 20;
-  for (int a = 0; a < active_axes(spatial_dims); ++a) {
-    int n = 0;
-    for (double edge = static_cast<double>(patch_xyz[a]); edge >= 8.0; edge /= 2.0) ++n;
-    levels = std::min(levels, n);
+std::vector<PoolStride> plan_pooling(const std::array<int64_t, 3>& patch_xyz,
+                                     const std::array<double, 3>& spacing_xyz, int spatial_dims,
+                                     int max_depth, bool exact) {
+  const int axes = active_axes(spatial_dims);
+  std::array<double, 3> edge{}, spacing = spacing_xyz;
+  for (int a = 0; a < 3; ++a) edge[a] = static_cast<double>(patch_xyz[a]);
+  std::vector<PoolStride> levels;
+  while (static_cast<int>(levels.size()) + 1 < max_depth) {
+    std::array<bool, 3> halvable{false, false, false};
+    double finest = 0;
+    for (int a = 0; a < axes; ++a) {
+      halvable[a] = edge[a] >= 8.0 && (!exact || std::fmod(edge[a], 2.0) == 0.0);
+      if (halvable[a] && (finest == 0 || spacing[a] < finest)) finest = spacing[a];
+    }
+    PoolStride stride{1, 1, 1};
+    bool any = false;
+    for (int a = 0; a < axes; ++a) {
+      if (!halvable[a] || spacing[a] >= 2.0 * finest) continue;
+      stride[a] = 2;
+      edge[a] /= 2.0;
+      spacing[a] *= 2.0;
+      any = true;
+    }
+    if (!any) break;
+    levels.push_back(stride);
   }
-  return std::clamp(levels + 1, 2, std::max(2, max_depth));
+  if (levels.empty()) levels.push_back(spatial_dims == 2 ? PoolStride{2, 2, 1} : PoolStride{2, 2, 2});
+  return levels;
+}
+
+std::array<int64_t, 3> pooling_divisor(const std::vector<PoolStride>& strides) {
+  std::array<int64_t, 3> divisor{1, 1, 1};
+  for (const auto& level : strides)
+    for (int a = 0; a < 3; ++a) divisor[a] *= level[a];
+  return divisor;
+}
+
+std::vector<std::vector<int64_t>> network_pool_strides(const std::vector<PoolStride>& strides,
+                                                       int spatial_dims) {
+  const int axes = active_axes(spatial_dims);
+  bool uniform = true;
+  std::vector<std::vector<int64_t>> network;
+  for (const auto& level : strides) {
+    std::vector<int64_t> factors;
+    for (int a = axes - 1; a >= 0; --a) {  // (x, y, z) -> (z, y, x)
+      factors.push_back(level[a]);
+      uniform = uniform && level[a] == 2;
+    }
+    network.push_back(factors);
+  }
+  if (uniform) network.clear();
+  return network;
 }
 
 double training_memory_bytes(const std::array<int64_t, 3>& patch_xyz, int batch,
                              const std::vector<int64_t>& features, int spatial_dims,
-                             int in_channels, int num_classes) {
+                             int in_channels, int num_classes,
+                             const std::vector<PoolStride>& pool_strides) {
   if (features.size() < 2) throw Error("", "memory estimate: features needs >= 2 entries");
   const int L = static_cast<int>(features.size()) - 1;
-  const double shrink = std::pow(2.0, spatial_dims);  // voxels per pooled voxel
+  if (!pool_strides.empty() && static_cast<int>(pool_strides.size()) != L)
+    throw Error("", "memory estimate: pool_strides needs one entry per downsampling");
   double per_voxel = in_channels + 2.0 * num_classes;
-  for (int l = 0; l < L; ++l) per_voxel += 15.0 * features[l] / std::pow(shrink, l);
-  per_voxel += 6.0 * features[L] / std::pow(shrink, L);
+  double share = 1.0;  // r_l: the share of the patch's voxels at level l
+  for (int l = 0; l <= L; ++l) {
+    per_voxel += (l < L ? 15.0 : 6.0) * features[l] * share;
+    if (l == L) break;
+    for (int a = 0; a < active_axes(spatial_dims); ++a)
+      share /= pool_strides.empty() ? 2.0 : static_cast<double>(pool_strides[l][a]);
+  }
   const double voxels =
       static_cast<double>(patch_xyz[0]) * patch_xyz[1] * (spatial_dims == 2 ? 1 : patch_xyz[2]);
   return batch * voxels * per_voxel * 4.0 * 2.0;
@@ -128,27 +172,28 @@ PatchPlan plan_patch_and_batch(const PatchPlanRequest& r) {
                                         std::to_string(patch[a]) +
                                         " must be even (the U-Net halves it at least once)");
     }
-    const int depth =
-        divisible_depth(patch, r.spatial_dims, network_depth(patch, r.spatial_dims, max_depth));
-    return finish(r, patch, depth);
+    return finish(r, patch, plan_pooling(patch, r.spacing, r.spatial_dims, max_depth, true));
   }
   std::array<int64_t, 3> patch = r.median_shape;
   for (auto& p : patch) p = std::max<int64_t>(p, 1);
   if (r.spatial_dims == 2) patch[2] = 1;
   const int min_batch = r.batch.value_or(kMinBatch);
   for (;;) {
-    const int depth = network_depth(patch, r.spatial_dims, max_depth);
-    const int64_t divisor = int64_t{1} << (depth - 1);
+    const auto strides = plan_pooling(patch, r.spacing, r.spatial_dims, max_depth);
+    const auto divisor = pooling_divisor(strides);
+    const int depth = static_cast<int>(strides.size()) + 1;
     std::array<int64_t, 3> rounded = patch;
-    for (int a = 0; a < axes; ++a) rounded[a] = round_up(patch[a], divisor);
+    for (int a = 0; a < axes; ++a) rounded[a] = round_up(patch[a], divisor[a]);
     const double bytes = training_memory_bytes(rounded, min_batch, first(r.features, depth),
-                                               r.spatial_dims, r.in_channels, r.num_classes);
+                                               r.spatial_dims, r.in_channels, r.num_classes,
+                                               strides);
     int largest = 0;
     for (int a = 1; a < axes; ++a)
       if (rounded[a] > rounded[largest]) largest = a;
-    if (bytes <= r.budget_bytes || rounded[largest] <= divisor) return finish(r, rounded, depth);
+    if (bytes <= r.budget_bytes || rounded[largest] <= divisor[largest])
+      return finish(r, rounded, strides);
     patch = rounded;
-    patch[largest] -= divisor;
+    patch[largest] -= divisor[largest];
   }
 }
 

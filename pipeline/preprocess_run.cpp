@@ -116,6 +116,7 @@ Plan make_plan(const DatasetFingerprint& f, const PreprocessSettings& s) {
   const auto [shape, dataset_voxels] = planned_shapes(f, plan.target_spacing, s);
   PatchPlanRequest request;
   request.median_shape = shape;
+  request.spacing = plan.target_spacing;
   request.spatial_dims = s.spatial_dims;
   request.in_channels = plan.in_channels;
   request.num_classes = plan.num_classes();
@@ -135,6 +136,8 @@ Plan make_plan(const DatasetFingerprint& f, const PreprocessSettings& s) {
   const std::vector<int64_t> features(s.features.begin(), s.features.begin() + pp.depth);
   plan.network = {
       {"name", "unet"}, {"features", features}, {"dropout", s.dropout}, {"norm", s.norm}};
+  const auto pool_strides = network_pool_strides(pp.pool_strides, s.spatial_dims);
+  if (!pool_strides.empty()) plan.network["pool_strides"] = pool_strides;
   return plan;
 }
 
@@ -150,12 +153,15 @@ RunSummary run_preprocess(const PreprocessSettings& s, dist::Communicator& comm)
                  "their axes are matched to the nearest patient axes, not resampled",
                  oblique, fingerprint.cases.size());
   const Plan plan = make_plan(fingerprint, s);
+  const std::string pooling = plan.network.contains("pool_strides")
+                                  ? " (pool strides " + plan.network["pool_strides"].dump() + ")"
+                                  : "";
   spdlog::info(
       "plan: {} cases, target spacing {:.3g} x {:.3g} x {:.3g} mm, patch {}x{}x{}, batch {}, "
-      "{} levels, {}-D, normalization {}, crop {}, ~{:.2f} GB",
+      "{} levels{}, {}-D, normalization {}, crop {}, ~{:.2f} GB",
       plan.num_cases, plan.target_spacing[0], plan.target_spacing[1], plan.target_spacing[2],
       plan.patch_size[0], plan.patch_size[1], plan.patch_size[2], plan.batch_size,
-      plan.network["features"].size(), plan.spatial_dims, plan.normalization,
+      plan.network["features"].size(), pooling, plan.spatial_dims, plan.normalization,
       plan.crop_to_nonzero ? "to nonzero" : "off", plan.estimated_memory_gb);
   const fs::path cases_dir = s.output / "cases";
   fs::create_directories(cases_dir);

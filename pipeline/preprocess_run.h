@@ -24,7 +24,8 @@ struct PreprocessSettings {
   std::optional<std::array<int64_t, 3>> patch_size;     // (x, y, z); default: memory budget
   int batch_size = 0;                                   // 0: from the memory budget
   // U-Net widths, last = bottleneck: the widest network allowed; the patch decides the depth
-  // (plan_rules.h network_depth) and the plan keeps the first `depth` entries.
+  // and the pooling of each axis (plan_rules.h plan_pooling) and the plan keeps the first
+  // `depth` entries.
   std::vector<int64_t> features{32, 64, 128, 256};
   double dropout = 0.1;                                 // > 0 so MC-dropout can sample
   std::string norm = "instance";

@@ -66,10 +66,17 @@ TEST(CliPreprocess, PlanRecordsTheFingerprintAndEveryDecision) {
   EXPECT_EQ(plan["orientation"], "LPS");
   EXPECT_EQ(plan["memory_budget_gb"], 1.0);
   EXPECT_LE(plan["estimated_memory_gb"].get<double>(), 1.0);
-  // Patch axes divisible by 2^(levels - 1) of the network the patch allows.
-  const auto levels = plan["network"]["features"].size();
-  for (int a = 0; a < 3; ++a)
-    EXPECT_EQ(plan["patch_size"][a].get<int64_t>() % (int64_t{1} << (levels - 1)), 0) << a;
+  // Each patch axis divisible by the product of its pool strides over the network's levels
+  // (2 at every level when the plan lists none; the list is (z, y, x), the patch (x, y, z)).
+  const auto& network = plan["network"];
+  for (int a = 0; a < 3; ++a) {
+    int64_t divisor = 1;
+    for (size_t level = 0; level + 1 < network["features"].size(); ++level)
+      divisor *= network.contains("pool_strides")
+                     ? network["pool_strides"][level][2 - a].get<int64_t>()
+                     : 2;
+    EXPECT_EQ(plan["patch_size"][a].get<int64_t>() % divisor, 0) << a;
+  }
   EXPECT_GE(plan["batch_size"].get<int>(), 2);
 
   // Each case keeps what maps it back: original grid, axis map, crop box (on the canonical

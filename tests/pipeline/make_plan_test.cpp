@@ -38,14 +38,18 @@ TEST(MakePlan, ThickSliceCtCohortGetsTheHandComputedPlan) {
   EXPECT_DOUBLE_EQ(p.target_spacing[2], 4.2);
   EXPECT_DOUBLE_EQ(p.target_spacing[0], 1.0);
   // Slices at 4.2 mm: round(10 x {4, 5, 6} / 4.2) = {10, 12, 14} -> median shape 64 x 64 x 12.
-  // z = 12 allows one pooling: depth 2, divisor 2, patch 64 x 64 x 12 (fits 4 GB easily).
+  // Pooling at (1, 1, 4.2) mm: z waits while 4.2 >= 2 x the in-plane spacing (1, then 2) and
+  // pools at the third level (4.2 < 8): depth 4, (z, y, x) strides (1,2,2) (1,2,2) (2,2,2),
+  // divisors 8, 8, 2: patch 64 x 64 x 12 as it is (fits 4 GB easily).
   EXPECT_EQ(p.patch_size, (I3{64, 64, 12}));
-  EXPECT_EQ(p.network["features"], nlohmann::json::array({8, 16}));
-  // 3 classes: 1 + 2 x 3 + 15 x 8 + 6 x 16 / 8 = 139 floats per voxel. 4e9 / (49,152 voxels x
-  // 139 x 8 B) = 73 would fit, but 5% of the dataset's 64 x 64 x 36 voxels is less than one
+  EXPECT_EQ(p.network["features"], nlohmann::json::array({8, 16, 32, 64}));
+  EXPECT_EQ(p.network["pool_strides"], nlohmann::json::parse("[[1,2,2],[1,2,2],[2,2,2]]"));
+  // 3 classes; the levels hold 1, 1/4, 1/16, 1/128 of the voxels: 1 + 2 x 3 + 15 x 8 +
+  // 15 x 16 / 4 + 15 x 32 / 16 + 6 x 64 / 128 = 220 floats per voxel. 4e9 / (49,152 voxels x
+  // 220 x 8 B) = 46 would fit, but 5% of the dataset's 64 x 64 x 36 voxels is less than one
   // patch: the minimum, 2.
   EXPECT_EQ(p.batch_size, 2);
-  EXPECT_DOUBLE_EQ(p.estimated_memory_gb, 2.0 * 49152 * 139 * 8 / 1e9);
+  EXPECT_DOUBLE_EQ(p.estimated_memory_gb, 2.0 * 49152 * 220 * 8 / 1e9);
   // CT: pooled foreground {0, 10, 20, 30, 40}: percentiles 0.2 and 39.8, mean 20, std sqrt(200).
   ASSERT_EQ(p.channel_normalization.size(), 1u);
   const ChannelNormalization& n = p.channel_normalization[0];
@@ -77,7 +81,9 @@ TEST(MakePlan, EveryDecisionCanBeOverridden) {
   EXPECT_EQ(p.channel_normalization[0].scheme, "zscore_nonzero");
   EXPECT_FALSE(p.crop_to_nonzero);
   EXPECT_EQ(p.patch_size, (I3{32, 32, 8}));
-  EXPECT_EQ(p.network["features"], nlohmann::json::array({8, 16}));  // z 8: one pooling
+  // At (1, 1, 5) mm z waits two levels (5 >= 2 x 1, 5 >= 2 x 2), then x, y, z pool: depth 4.
+  EXPECT_EQ(p.network["features"], nlohmann::json::array({8, 16, 32, 64}));
+  EXPECT_EQ(p.network["pool_strides"], nlohmann::json::parse("[[1,2,2],[1,2,2],[2,2,2]]"));
   EXPECT_EQ(p.batch_size, 4);
   EXPECT_DOUBLE_EQ(p.memory_budget_gb, 2.0);
 

@@ -49,12 +49,47 @@ TEST(PlanTargetSpacing, TheCoarseAxisNeverBecomesFinerThanTheOthers) {
   EXPECT_DOUBLE_EQ(t[0], 1.0);
 }
 
-TEST(PlanNetworkDepth, PoolsWhileTheSmallestAxisIsAtLeast8) {
-  EXPECT_EQ(network_depth({64, 64, 64}, 3, 4), 4);    // 64 32 16 8: 4 pools, 5 levels, max 4
-  EXPECT_EQ(network_depth({64, 64, 64}, 3, 6), 5);
-  EXPECT_EQ(network_depth({160, 160, 16}, 3, 6), 3);  // z: 16 8 -> 2 pools
-  EXPECT_EQ(network_depth({160, 160, 1}, 2, 7), 6);   // 160 80 40 20 10 -> 5 pools (z unused)
-  EXPECT_EQ(network_depth({7, 7, 7}, 3, 4), 2);       // no pool possible; a U-Net needs one
+using Levels = std::vector<PoolStride>;
+const PoolStride kAll{2, 2, 2}, kXY{2, 2, 1};
+
+TEST(PlanPooling, IsotropicAxesPoolTogetherWhileTheSmallestIsAtLeast8) {
+  const A3 mm{1, 1, 1};
+  EXPECT_EQ(plan_pooling({64, 64, 64}, mm, 3, 4), Levels(3, kAll));  // capped: 4 features
+  EXPECT_EQ(plan_pooling({64, 64, 64}, mm, 3, 6), Levels(4, kAll));  // 64 32 16 8 -> 4 pools
+  EXPECT_EQ(plan_pooling({160, 160, 1}, mm, 2, 7), Levels(5, kXY));  // 160 .. 10 -> 5 (z unused)
+  EXPECT_EQ(plan_pooling({7, 7, 7}, mm, 3, 4), Levels(1, kAll));     // none; a U-Net needs one
+}
+
+TEST(PlanPooling, AThinAxisStopsWhileTheOthersGoOn) {
+  // A 4-voxel slab: z never has 8 voxels, x and y pool 3 times (96 48 24 12, 112 56 28 14).
+  EXPECT_EQ(plan_pooling({96, 112, 4}, {2, 2, 2}, 3, 4), Levels(3, kXY));
+  // z: 16 8 -> 2 pools; x, y: 160 80 40 20 10 -> 5 pools (capped at 6 features).
+  EXPECT_EQ(plan_pooling({160, 160, 16}, {1, 1, 1}, 3, 6),
+            (Levels{kAll, kAll, kXY, kXY, kXY}));
+  EXPECT_EQ(pooling_divisor({kAll, kAll, kXY, kXY, kXY}), (I3{32, 32, 4}));
+}
+
+TEST(PlanPooling, ThickSlicesWaitUntilTheInPlaneSpacingReachesHalfOfTheirs) {
+  // (0.8, 0.8, 3) mm: level 1: 3 >= 2 x 0.8, z kept; x, y -> 1.6 mm. Level 2: 3 < 3.2, all
+  // pool -> (3.2, 3.2, 6) mm, 40 x 40 x 16. Level 3: 6 < 6.4, all -> 20 x 20 x 8. Level 4:
+  // all -> 10 x 10 x 4. Level 5: z has 4 voxels, x, y -> 5 x 5.
+  EXPECT_EQ(plan_pooling({160, 160, 32}, {0.8, 0.8, 3}, 3, 6),
+            (Levels{kXY, kAll, kAll, kAll, kXY}));
+}
+
+TEST(PlanPooling, AUserPatchIsHalvedOnlyWhileEven) {
+  // 36: 36 18 9 -> 2 pools (9 is odd) although 9 >= 8; z 12 12/2 = 6 -> 1 pool.
+  EXPECT_EQ(plan_pooling({36, 36, 36}, {1, 1, 1}, 3, 4, true), Levels(2, kAll));
+  EXPECT_EQ(plan_pooling({24, 24, 12}, {1, 1, 1}, 3, 4, true), (Levels{kAll, kXY}));
+}
+
+TEST(PlanPooling, NetworkStridesAreInInputOrderAndEmptyWhenUniform) {
+  using N = std::vector<std::vector<int64_t>>;
+  EXPECT_EQ(network_pool_strides(Levels(3, kXY), 3), (N(3, {1, 2, 2})));  // (z, y, x)
+  EXPECT_EQ(network_pool_strides({kAll, {1, 2, 2}}, 3), (N{{2, 2, 2}, {2, 2, 1}}));
+  EXPECT_TRUE(network_pool_strides(Levels(2, kAll), 3).empty());
+  EXPECT_TRUE(network_pool_strides(Levels(4, kXY), 2).empty());  // 2-D: z is not an axis
+  EXPECT_EQ(network_pool_strides({{1, 2, 1}}, 2), (N{{2, 1}}));   // (y, x)
 }
 
 TEST(PlanMemory, FormulaGivesTheHandComputedBytes) {
@@ -63,11 +98,15 @@ TEST(PlanMemory, FormulaGivesTheHandComputedBytes) {
   EXPECT_DOUBLE_EQ(training_memory_bytes({16, 16, 16}, 2, {8, 16, 32}, 3, 1, 2), 10354688.0);
   // 2-D: 5 + 120 + 15x16/4 + 6x32/16 = 197 floats per pixel; 32 x 32 x 197 x 8 = 1,613,824 B.
   EXPECT_DOUBLE_EQ(training_memory_bytes({32, 32, 1}, 1, {8, 16, 32}, 2, 1, 2), 1613824.0);
+  // 3-D pooled (2, 2, 1) twice: levels hold 1, 1/4, 1/16 of the voxels, as in the 2-D case:
+  // 197 floats per voxel; 32 x 32 x 1 x 197 x 8 = 1,613,824 B again.
+  EXPECT_DOUBLE_EQ(training_memory_bytes({32, 32, 1}, 1, {8, 16, 32}, 3, 1, 2, Levels(2, kXY)),
+                   1613824.0);
 }
 
 TEST(PlanPatchAndBatch, ShrinksTheLargestAxisUntilTheBudgetHolds) {
   // 158 floats/voxel -> 1264 B/voxel per sample; budget 4.5e8 B at batch 2 holds 177,996 voxels.
-  // 64^3 (depth 3, divisor 4) is too big; shrinking x, y, z, x, y, z by 4 each: 60x64x64,
+  // 64^3 (depth 3, divisor 4 on every axis) is too big; shrinking x, y, z, x, y, z by 4 each: 60x64x64,
   // 60x60x64, 60^3, 56x60x60, 56x56x60 are all too big, 56^3 = 175,616 voxels fits.
   PatchPlanRequest r;
   r.median_shape = {64, 64, 64};
@@ -119,10 +158,24 @@ TEST(PlanPatchAndBatch, UserPatchIsKeptAndTheDepthDividesIt) {
   r.patch = I3{36, 36, 36};  // depth 4 wants 36 % 8 == 0: no; depth 3 (36 % 4 == 0)
   EXPECT_EQ(plan_patch_and_batch(r).depth, 3);
   EXPECT_EQ(plan_patch_and_batch(r).patch, (I3{36, 36, 36}));
-  r.patch = I3{24, 24, 12};  // z: 12 -> 1 pool, depth 2
-  EXPECT_EQ(plan_patch_and_batch(r).depth, 2);
+  r.patch = I3{24, 24, 12};  // x, y: 24 12 -> 2 pools; z: 12 -> 1 pool; depth 3
+  EXPECT_EQ(plan_patch_and_batch(r).depth, 3);
+  EXPECT_EQ(plan_patch_and_batch(r).pool_strides, (Levels{kAll, kXY}));
   r.patch = I3{15, 16, 16};
   EXPECT_THROW(plan_patch_and_batch(r), unetx::Error);
+}
+
+TEST(PlanPatchAndBatch, AThinSlabKeepsItsDepthAndPoolsInPlane) {
+  // The Colin27 cross-validation's slabs: 90 x 106 x 4 at 2 mm. x, y pool 3 times (divisor 8):
+  // 96 x 112; z is kept whole (divisor 1).
+  PatchPlanRequest r;
+  r.median_shape = {90, 106, 4};
+  r.spacing = {2, 2, 2};
+  r.features = {16, 32, 64, 128};
+  const PatchPlan p = plan_patch_and_batch(r);
+  EXPECT_EQ(p.patch, (I3{96, 112, 4}));
+  EXPECT_EQ(p.depth, 4);
+  EXPECT_EQ(p.pool_strides, Levels(3, kXY));
 }
 
 TEST(PlanPatchAndBatch, ABudgetTooSmallForAnyPatchEndsAtTheSmallestOne) {

@@ -38,9 +38,15 @@ TEST(SlidingWindowSlabs, EmitsEveryRowOnceInOrderAndMatchesTheWholeVolume) {
     EXPECT_EQ(next, 23);
     // The band is at least the window (7 rows); windows start at z 0, 3, 6, 10, 13, 16, so a
     // band of 7 finishes a slab at each of them, one of 10 at 6, 10 and 16.
-    if (band <= 7) EXPECT_EQ(slabs.size(), 6u) << "band " << band;
-    if (band == 10) EXPECT_EQ(slabs.size(), 4u);
-    if (band == 100) EXPECT_EQ(slabs.size(), 1u);
+    if (band <= 7) {
+      EXPECT_EQ(slabs.size(), 6u) << "band " << band;
+    }
+    if (band == 10) {
+      EXPECT_EQ(slabs.size(), 4u);
+    }
+    if (band == 100) {
+      EXPECT_EQ(slabs.size(), 1u);
+    }
     // Same windows, same order, same sums: equal to the bit.
     EXPECT_TRUE(at::cat(slabs, 1).equal(whole)) << "band " << band;
   }
