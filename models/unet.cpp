@@ -64,16 +64,16 @@ void validate(const UNetOptions& o) {
 
 nlohmann::json to_json(const UNetOptions& o) {
   nlohmann::json j = {{"name", "unet"},
-          {"in_channels", o.in_channels()},
-          {"num_classes", o.num_classes()},
-          {"dims", o.dims()},
-          {"features", o.features()},
-          {"norm", o.norm()},
-          {"dropout", o.dropout()},
-          {"upsample", o.upsample()},
-          {"negative_slope", o.negative_slope()},
-          {"se", o.se()},
-          {"se_reduction", o.se_reduction()}};
+                      {"in_channels", o.in_channels()},
+                      {"num_classes", o.num_classes()},
+                      {"dims", o.dims()},
+                      {"features", o.features()},
+                      {"norm", o.norm()},
+                      {"dropout", o.dropout()},
+                      {"upsample", o.upsample()},
+                      {"negative_slope", o.negative_slope()},
+                      {"se", o.se()},
+                      {"se_reduction", o.se_reduction()}};
   if (!o.pool_strides().empty()) j["pool_strides"] = o.pool_strides();
   return j;
 }

@@ -85,7 +85,8 @@ void check_dims(const std::string& model, int options_dims, int dims) {
 
 void check_input(const torch::Tensor& x, int dims, const std::string& model, int64_t in_channels,
                  int64_t divisor) {
-  check_input(x, dims, model, in_channels, std::vector<int64_t>(static_cast<size_t>(dims), divisor));
+  check_input(x, dims, model, in_channels,
+              std::vector<int64_t>(static_cast<size_t>(dims), divisor));
 }
 
 void check_input(const torch::Tensor& x, int dims, const std::string& model, int64_t in_channels,

@@ -69,8 +69,9 @@ class UNetEncoder {
  public:
   void build(torch::nn::Module& owner, const UNetOptions& o);
   // Returns {encoder.0, ..., encoder.(L-1), bottleneck}; encoder.i is the (recalibrated) stage
-  // output at 2^-i resolution (per axis, the product of the strides of the levels above it). Taps "encoder.i", "se.i<suffix>", "bottleneck". With depth in
-  // [0, L) only levels 0..depth run and the result ends at encoder.depth (pruned UNet++).
+  // output at 2^-i resolution (per axis: divided by the strides of the levels above it). Taps
+  // "encoder.i", "se.i<suffix>", "bottleneck". With depth in [0, L) only levels 0..depth run
+  // and the result ends at encoder.depth (pruned UNet++).
   std::vector<torch::Tensor> forward(torch::Tensor x, const TapFn& tap, int depth = -1) const;
   std::vector<std::string> tap_names(int depth = -1) const;
   double flops(const std::vector<double>& level_voxels, int depth = -1) const;

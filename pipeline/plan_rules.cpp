@@ -110,7 +110,8 @@ std::vector<PoolStride> plan_pooling(const std::array<int64_t, 3>& patch_xyz,
     if (!any) break;
     levels.push_back(stride);
   }
-  if (levels.empty()) levels.push_back(spatial_dims == 2 ? PoolStride{2, 2, 1} : PoolStride{2, 2, 2});
+  if (levels.empty())
+    levels.push_back(spatial_dims == 2 ? PoolStride{2, 2, 1} : PoolStride{2, 2, 2});
   return levels;
 }
 

@@ -106,8 +106,8 @@ TEST(PlanMemory, FormulaGivesTheHandComputedBytes) {
 
 TEST(PlanPatchAndBatch, ShrinksTheLargestAxisUntilTheBudgetHolds) {
   // 158 floats/voxel -> 1264 B/voxel per sample; budget 4.5e8 B at batch 2 holds 177,996 voxels.
-  // 64^3 (depth 3, divisor 4 on every axis) is too big; shrinking x, y, z, x, y, z by 4 each: 60x64x64,
-  // 60x60x64, 60^3, 56x60x60, 56x56x60 are all too big, 56^3 = 175,616 voxels fits.
+  // 64^3 (depth 3, divisor 4 on every axis) is too big; shrinking x, y, z, x, y, z by 4 each:
+  // 60x64x64, 60x60x64, 60^3, 56x60x60, 56x56x60 are all too big, 56^3 = 175,616 voxels fits.
   PatchPlanRequest r;
   r.median_shape = {64, 64, 64};
   r.features = {8, 16, 32};
